@@ -1,0 +1,213 @@
+"""Command line: ``python -m governance COMMAND``.
+
+Exit codes: 0 success, 1 a check failed (a broken audit chain, a failed standard),
+2 the command could not run (bad input, unreachable store); the message on
+standard error says which and what to do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from governance.errors import GovernanceError
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_ERROR = 0, 1, 2
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from governance.bootstrap import prepare_store
+    from governance.settings import load_settings
+
+    prepare_store(load_settings())
+    _say("Store is at the newest schema and the policy file is installed.")
+    return EXIT_OK
+
+
+def _cmd_policy_validate(args: argparse.Namespace) -> int:
+    from governance.policy import load_policy
+    from governance.settings import load_settings
+
+    path = Path(args.file) if args.file else load_settings().policy_path
+    policy = load_policy(path)
+    _say(f"{path}: valid, version {policy.version}, content hash {policy.content_hash}")
+    return EXIT_OK
+
+
+def _cmd_policy_install(args: argparse.Namespace) -> int:
+    from governance.bootstrap import prepare_store
+    from governance.settings import load_settings
+
+    settings = load_settings()
+    if args.file:
+        settings = type(settings)(
+            **{**settings.__dict__, "policy_path": Path(args.file)}
+        )
+    _, policy = prepare_store(settings)
+    _say(f"Policy {policy.version} ({policy.content_hash[:12]}) is in force.")
+    return EXIT_OK
+
+
+def _cmd_audit_verify(args: argparse.Namespace) -> int:
+    from governance.audit import verify_chain, verify_lines
+
+    if args.file:
+        try:
+            with open(args.file, encoding="utf-8") as handle:
+                result = verify_lines(handle)
+        except OSError as exc:
+            raise GovernanceError(f"Cannot read {args.file}: {exc.strerror}.") from exc
+    else:
+        result = verify_chain(_engine())
+    _say(result.describe())
+    return EXIT_OK if result.is_intact else EXIT_CHECK_FAILED
+
+
+def _cmd_audit_export(args: argparse.Namespace) -> int:
+    from governance.audit import export_csv, export_jsonl
+
+    lines = export_jsonl(_engine()) if args.format == "jsonl" else export_csv(_engine())
+    count = 0
+    with open(args.out, "w", encoding="utf-8", newline="") as handle:
+        for count, line in enumerate(lines, start=1):  # noqa: B007
+            handle.write(line)
+    _say(f"Wrote {args.out} ({args.format}).")
+    return EXIT_OK
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from governance.access import list_people
+
+    for person in list_people(_engine()):
+        _say(
+            f"{person.id}  {person.username:<16} {person.display_name:<24} {person.role_titles}"
+        )
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from governance.demo.world import build_demo
+    from governance.settings import load_settings
+
+    report = build_demo(load_settings(), seed=args.seed, reset=args.reset)
+    _say(report)
+    return EXIT_OK
+
+
+def _cmd_bootstrap(args: argparse.Namespace) -> int:
+    from governance.demo.world import build_demo, demo_is_built
+    from governance.settings import load_settings
+
+    settings = load_settings()
+    from governance.bootstrap import prepare_store
+
+    engine, _ = prepare_store(settings)
+    if demo_is_built(engine) or not args.with_demo:
+        _say("Store ready.")
+        return EXIT_OK
+    _say(build_demo(settings, seed=args.seed, reset=False))
+    return EXIT_OK
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from governance.bootstrap import prepare_store
+    from governance.settings import load_settings
+
+    engine, _ = prepare_store(load_settings())
+    return engine
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m governance", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="the console's database").add_subparsers(
+        dest="action", required=True
+    )
+    db.add_parser(
+        "upgrade", help="apply migrations and install the policy"
+    ).set_defaults(run=_cmd_db_upgrade)
+
+    policy = commands.add_parser(
+        "policy", help="the governance policy file"
+    ).add_subparsers(dest="action", required=True)
+    validate = policy.add_parser(
+        "validate", help="check a policy file without installing it"
+    )
+    validate.add_argument(
+        "file", nargs="?", help="policy file (default: the one in force)"
+    )
+    validate.set_defaults(run=_cmd_policy_validate)
+    install = policy.add_parser(
+        "install", help="install a policy file (an audited event)"
+    )
+    install.add_argument(
+        "file", nargs="?", help="policy file (default: GOVERNANCE_POLICY)"
+    )
+    install.set_defaults(run=_cmd_policy_install)
+
+    audit = commands.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="action", required=True
+    )
+    verify = audit.add_parser("verify", help="check the hash chain")
+    verify.add_argument(
+        "--file", help="verify an exported JSONL file instead of the database"
+    )
+    verify.set_defaults(run=_cmd_audit_verify)
+    export = audit.add_parser("export", help="write the trail to a file")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--out", required=True, help="file to write")
+    export.set_defaults(run=_cmd_audit_export)
+
+    commands.add_parser("users", help="list people and their roles").set_defaults(
+        run=_cmd_users
+    )
+
+    demo = commands.add_parser("demo", help="build the demo lead-scoring world")
+    demo.add_argument(
+        "--reset", action="store_true", help="delete the demo world and build it again"
+    )
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.set_defaults(run=_cmd_demo)
+
+    bootstrap = commands.add_parser(
+        "bootstrap", help="prepare the store; build the demo if it is empty"
+    )
+    bootstrap.add_argument(
+        "--with-demo",
+        action="store_true",
+        help="build the demo when the store has no models",
+    )
+    bootstrap.add_argument("--seed", type=int, default=7)
+    bootstrap.set_defaults(run=_cmd_bootstrap)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except GovernanceError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_ERROR

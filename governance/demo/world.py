@@ -1,0 +1,198 @@
+"""Building the demo world: people, lead data, models, and their registration.
+
+``build_demo`` is idempotent: a second run finds the ``demo.built`` audit event
+and changes nothing. ``reset=True`` drops the console's tables, the local MLflow
+store and the demo data, then builds everything again.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from governance.access import SYSTEM_USER_ID, add_user, stable_user_id
+from governance.audit import unit_of_work
+from governance.bootstrap import prepare_store
+from governance.datasets import read_dataset
+from governance.errors import ConflictError, InvalidInputError
+from governance.inventory import register_version
+from governance.settings import Settings
+from governance.store import create_store_engine, read_session
+from governance.tables import AuditEvent, User
+
+logger = logging.getLogger(__name__)
+
+DEMO_BUILT_ACTION = "demo.built"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """A seeded account of the demo."""
+
+    username: str
+    display_name: str
+    email: str
+    roles: tuple[str, ...]
+
+
+DEMO_PEOPLE = (
+    DemoPerson("layla", "Layla Haddad", "layla.haddad@example.org", ("model_owner",)),
+    DemoPerson("omar", "Omar Farouk", "omar.farouk@example.org", ("data_scientist",)),
+    DemoPerson("priya", "Priya Nair", "priya.nair@example.org", ("ml_engineer",)),
+    DemoPerson(
+        "daniel", "Daniel Okafor", "daniel.okafor@example.org", ("compliance_officer",)
+    ),
+    DemoPerson(
+        "sofia", "Sofia Marin", "sofia.marin@example.org", ("security_officer",)
+    ),
+    DemoPerson(
+        "chen", "Chen Wei", "chen.wei@example.org", ("data_scientist", "ml_engineer")
+    ),
+    DemoPerson("admin", "Console Administrator", "admin@example.org", ("admin",)),
+)
+DEMO_OWNER = "layla"
+DEMO_REGISTRAR = "omar"
+
+
+def demo_is_built(engine: Engine) -> bool:
+    """Whether a complete demo build was recorded in this store."""
+    with read_session(engine) as session:
+        found = session.exec(
+            select(AuditEvent.seq)
+            .where(AuditEvent.action == DEMO_BUILT_ACTION)
+            .limit(1)
+        ).first()
+    return found is not None
+
+
+def build_demo(
+    settings: Settings, *, seed: int = 7, reset: bool = False, end: date | None = None
+) -> str:
+    """Build the demo world into the store and registry of ``settings``.
+
+    Returns a short report for a person, with the time each phase took.
+    """
+    started = time.perf_counter()
+    if reset:
+        _reset(settings)
+    engine, policy = prepare_store(settings)
+    if demo_is_built(engine):
+        return "The demo world is already built; nothing changed. Use --reset to build it again."
+
+    _clear_leftover_registry(settings, engine)
+    seed_people(engine)
+    phase = time.perf_counter()
+
+    from governance.demo.training import train_demo_models
+
+    end = end or datetime.now(UTC).date().replace(day=1)
+    versions = train_demo_models(
+        tracking_uri=settings.mlflow_tracking_uri,
+        data_dir=settings.home / "demo",
+        seed=seed,
+        end=end,
+    )
+    trained = time.perf_counter()
+    for item in versions:
+        _register(engine, policy, item)
+    with unit_of_work(engine) as work:
+        work.record(
+            actor_id=SYSTEM_USER_ID,
+            action=DEMO_BUILT_ACTION,
+            entity_type="demo",
+            entity_id="demo",
+            payload={"seed": seed, "end": end.isoformat(), "versions": len(versions)},
+        )
+    total = time.perf_counter() - started
+    logger.info("Demo built in %.1f s", total)
+    return (
+        f"Demo world built in {total:.1f} s: {len(DEMO_PEOPLE)} people, "
+        f"{len(versions)} model versions (data and training {trained - phase:.1f} s, "
+        f"registration {time.perf_counter() - trained:.1f} s)."
+    )
+
+
+def seed_people(engine: Engine) -> None:
+    """Create the demo's people with their roles, skipping those that exist."""
+    with unit_of_work(engine) as work:
+        existing = set(work.session.exec(select(User.username)).all())
+        for person in DEMO_PEOPLE:
+            if person.username in existing:
+                continue
+            add_user(
+                work,
+                actor_id=SYSTEM_USER_ID,
+                username=person.username,
+                display_name=person.display_name,
+                email=person.email,
+                roles=person.roles,
+                user_id=stable_user_id(person.username),
+            )
+
+
+def _register(engine: Engine, policy, item) -> None:  # type: ignore[no-untyped-def]
+    data_spec = {
+        "train": read_dataset(str(item.train_path))[1].to_dict(),
+        "test": read_dataset(str(item.test_path))[1].to_dict(),
+        "current": read_dataset(str(item.current_path))[1].to_dict(),
+        "target": item.target,
+        "features": list(item.features),
+        "sensitive_features": list(item.sensitive_features),
+        "pii_columns": list(item.pii_columns),
+        "timestamp": item.timestamp,
+        "decision_threshold": item.decision_threshold,
+    }
+    try:
+        register_version(
+            engine,
+            actor_id=stable_user_id(DEMO_REGISTRAR),
+            policy=policy,
+            name=item.name,
+            version=item.version,
+            model_uri=item.model_uri,
+            owner_id=stable_user_id(DEMO_OWNER),
+            run_id=item.run_id,
+            algorithm=item.algorithm,
+            description=item.description,
+            data_spec=data_spec,
+        )
+    except ConflictError:
+        logger.info(
+            "%s version %s was registered by an earlier run", item.name, item.version
+        )
+
+
+def _clear_leftover_registry(settings: Settings, engine: Engine) -> None:
+    """Remove a local MLflow store that an interrupted demo build left behind."""
+    store = settings.home / "mlflow"
+    if settings.uses_local_mlflow and store.exists():
+        logger.warning("Removing %s, left by an interrupted demo build", store)
+        shutil.rmtree(store)
+    shutil.rmtree(settings.home / "demo", ignore_errors=True)
+
+
+def _reset(settings: Settings) -> None:
+    if not settings.uses_local_mlflow:
+        raise InvalidInputError(
+            "--reset clears the local MLflow store only; with MLFLOW_TRACKING_URI set, "
+            "delete the demo's registered models on the server yourself, or unset it."
+        )
+    from alembic import command
+
+    from governance.store import _alembic_config, check_connection
+
+    engine = create_store_engine(settings.database_url)
+    check_connection(engine)
+    with engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), "base")
+    engine.dispose()
+    for folder in ("mlflow", "demo", "evidence"):
+        shutil.rmtree(settings.home / folder, ignore_errors=True)
+    logger.info("Demo world removed from %s", Path(settings.home))

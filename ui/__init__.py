@@ -1,0 +1,1 @@
+"""Streamlit-side helpers: cached resources, the acting identity, shared widgets."""
