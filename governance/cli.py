@@ -118,6 +118,131 @@ def _cmd_bootstrap(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _actor(engine, username: str | None) -> str:  # type: ignore[no-untyped-def]
+    import os
+
+    from sqlmodel import select
+
+    from governance.access import SYSTEM_USER_ID
+    from governance.store import read_session
+    from governance.tables import User
+
+    name = username or os.environ.get("GOVERNANCE_USER")
+    if not name:
+        raise GovernanceError(
+            "Say who is acting: pass --as USERNAME or set GOVERNANCE_USER "
+            "(list people with `python -m governance users`)."
+        )
+    if name == "system":
+        return SYSTEM_USER_ID
+    with read_session(engine) as session:
+        user = session.exec(select(User).where(User.username == name)).first()
+    if user is None:
+        raise GovernanceError(
+            f"No user named {name!r}; list people with `python -m governance users`."
+        )
+    return user.id
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
+def _cmd_register(args: argparse.Namespace) -> int:
+    from governance.bootstrap import prepare_store
+    from governance.registration import RegistrationRequest, register_model
+    from governance.settings import load_settings
+
+    settings = load_settings()
+    engine, policy = prepare_store(settings)
+    request = RegistrationRequest(
+        name=args.name,
+        model_uri=args.model_uri,
+        train=args.train,
+        test=args.test,
+        current=args.current,
+        target=args.target,
+        sensitive_features=_split(args.sensitive),
+        pii_columns=_split(args.pii),
+        timestamp=args.timestamp,
+        owner=args.owner,
+        features=_split(args.features),
+        decision_threshold=args.threshold,
+        description=args.description,
+    )
+    result = register_model(
+        settings, engine, policy, request, actor_id=_actor(engine, args.as_user)
+    )
+    _say(f"Registered {result.name} version {result.version} (id {result.version_id}).")
+    _say(f"Features ({len(result.features)}): {', '.join(result.features)}")
+    _say(
+        f"PII columns kept out of the features: {', '.join(result.pii_columns) or 'none'}"
+    )
+    if result.detected_pii:
+        _say(f"Detected automatically: {', '.join(result.detected_pii)}")
+    for part, ref in result.datasets.items():
+        pinned = (
+            f" (Delta version {ref.delta_version})"
+            if ref.delta_version is not None
+            else ""
+        )
+        _say(f"{part}: {ref.rows} rows, sha256 {ref.sha256[:16]}…{pinned}")
+    return EXIT_OK
+
+
+def _cmd_assess(args: argparse.Namespace) -> int:
+    import json
+
+    from governance.assessment.runner import assess_version
+    from governance.bootstrap import prepare_store
+    from governance.settings import load_settings
+
+    settings = load_settings()
+    engine, policy = prepare_store(settings)
+    actor = _actor(engine, args.as_user)
+    try:
+        outcome = assess_version(
+            settings,
+            engine,
+            policy,
+            model=args.model,
+            version=args.version,
+            actor_id=actor,
+        )
+    except GovernanceError as exc:
+        if args.json:
+            _say(
+                json.dumps(
+                    {"model": args.model, "version": args.version, "error": str(exc)}
+                )
+            )
+        raise
+    summary = outcome.summary()
+    if args.json:
+        _say(json.dumps(summary, indent=2))
+    else:
+        for standard in summary["standards"]:
+            mark = "PASS" if standard["passed"] else "FAIL"
+            _say(
+                f"{mark}  {standard['name']}: {standard['value']} (threshold {standard['threshold']})"
+            )
+        risk = summary["risk"]
+        _say(
+            f"Risk {risk['level']} ({risk['score']:.2f}); approvers: {', '.join(risk['required_approvers'])}"
+        )
+        _say(
+            "All standards met." if outcome.passed else "At least one standard failed."
+        )
+    return EXIT_OK if outcome.passed else EXIT_CHECK_FAILED
+
+
+def _cmd_job_run(args: argparse.Namespace) -> int:
+    from governance.jobs import run_assessment_job
+    from governance.settings import load_settings
+
+    return run_assessment_job(load_settings(), args.job_id)
+
+
 def _engine():  # type: ignore[no-untyped-def]
     from governance.bootstrap import prepare_store
     from governance.settings import load_settings
@@ -171,6 +296,68 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--out", required=True, help="file to write")
     export.set_defaults(run=_cmd_audit_export)
+
+    register = commands.add_parser(
+        "register", help="bring a model version logged to MLflow under governance"
+    )
+    register.add_argument("--name", required=True, help="name of the governed model")
+    register.add_argument(
+        "--model-uri",
+        required=True,
+        help="models:/NAME/VERSION, models:/NAME@ALIAS or runs:/RUN/PATH",
+    )
+    register.add_argument(
+        "--train",
+        required=True,
+        help="training data: CSV, Parquet or Delta table (PATH@vN pins a version)",
+    )
+    register.add_argument("--test", required=True, help="held-out test data")
+    register.add_argument("--current", help="current (production-like) data for drift")
+    register.add_argument("--target", required=True, help="binary 0/1 target column")
+    register.add_argument(
+        "--sensitive",
+        required=True,
+        help="sensitive feature column(s), comma-separated",
+    )
+    register.add_argument(
+        "--pii", help="PII column(s), comma-separated (also detected automatically)"
+    )
+    register.add_argument(
+        "--timestamp", help="timestamp column, for freshness and time windows"
+    )
+    register.add_argument("--owner", help="username of the model owner (default: you)")
+    register.add_argument(
+        "--features", help="model input columns (default: the model signature)"
+    )
+    register.add_argument(
+        "--threshold",
+        type=float,
+        help="decision threshold (default: the run's decision_threshold tag, else 0.5)",
+    )
+    register.add_argument("--description", help="what the model is for")
+    register.add_argument(
+        "--as", dest="as_user", help="acting username (default: GOVERNANCE_USER)"
+    )
+    register.set_defaults(run=_cmd_register)
+
+    assess = commands.add_parser(
+        "assess", help="assess a registered version against every standard"
+    )
+    assess.add_argument("--model", required=True)
+    assess.add_argument("--version", required=True)
+    assess.add_argument(
+        "--json", action="store_true", help="print one JSON object (for CI/CD gates)"
+    )
+    assess.add_argument(
+        "--as", dest="as_user", help="acting username (default: GOVERNANCE_USER)"
+    )
+    assess.set_defaults(run=_cmd_assess)
+
+    job = commands.add_parser(
+        "job-run", help="run a queued background job (started by the app)"
+    )
+    job.add_argument("job_id")
+    job.set_defaults(run=_cmd_job_run)
 
     commands.add_parser("users", help="list people and their roles").set_defaults(
         run=_cmd_users

@@ -167,7 +167,9 @@ def _latest_assessment_ids() -> Any:
 def list_inventory(engine: Engine) -> list[InventoryRow]:
     """Every governed model with its latest version, risk and open incidents."""
     latest_version = (
-        select(ModelVersion.model_name, func.max(col(ModelVersion.id)).label("version_id"))
+        select(
+            ModelVersion.model_name, func.max(col(ModelVersion.id)).label("version_id")
+        )
         .group_by(ModelVersion.model_name)
         .subquery()
     )
@@ -178,7 +180,10 @@ def list_inventory(engine: Engine) -> list[InventoryRow]:
     )
     latest_assessment = _latest_assessment_ids().subquery()
     incidents = (
-        select(ModelVersion.model_name, func.count(col(Incident.id)).label("open_incidents"))
+        select(
+            ModelVersion.model_name,
+            func.count(col(Incident.id)).label("open_incidents"),
+        )
         .join(Incident, col(Incident.model_version_id) == col(ModelVersion.id))
         .where(Incident.status != "closed")
         .group_by(ModelVersion.model_name)

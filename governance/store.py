@@ -155,7 +155,7 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config = _alembic_config(connection)
         command.upgrade(config, "head")
-    logger.info("Store schema is at the newest migration")
+    logger.debug("Store schema is at the newest migration")
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -156,3 +156,24 @@ class Incident(SQLModel, table=True):
     description: str = Field(sa_column=Column(Text, nullable=False))
     reported_by: str = Field(foreign_key="user_account.id", max_length=64)
     reported_at: datetime = Field(default_factory=utc_now)
+
+
+class Job(SQLModel, table=True):
+    """A background job (an assessment started from the app) and its progress.
+
+    Progress is operational state, not a governance decision: the job's outcome
+    (the assessment) is what the audit trail records.
+    """
+
+    __tablename__ = "job"
+
+    id: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(max_length=40)
+    subject: str = Field(max_length=200)
+    status: str = Field(default="queued", max_length=20)
+    progress: float = 0.0
+    message: str = Field(default="", sa_column=Column(Text, nullable=False))
+    result_id: int | None = None
+    started_by: str = Field(foreign_key="user_account.id", max_length=64)
+    started_at: datetime = Field(default_factory=utc_now)
+    finished_at: datetime | None = None

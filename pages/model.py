@@ -4,7 +4,8 @@ import streamlit as st
 
 from governance.errors import GovernanceError
 from governance.inventory import STAGE_TITLES, get_model, list_inventory, list_versions
-from ui.context import store
+from ui.assessment import assessment_panel
+from ui.context import acting_person, store
 
 settings, engine, _ = store()
 names = [row.name for row in list_inventory(engine)]
@@ -39,11 +40,15 @@ st.dataframe(
     key="model_versions",
 )
 
-st.subheader("Registered data")
 version = st.selectbox(
     "Version", [row.version for row in versions], key="model_version"
 )
-spec = next(row for row in versions if row.version == version).data_spec
+chosen_row = next(row for row in versions if row.version == version)
+st.subheader(f"Assessment of version {version}")
+assessment_panel(settings, engine, acting_person(), name, chosen_row)
+
+st.subheader("Registered data")
+spec = chosen_row.data_spec
 datasets = [part for part in ("train", "test", "current") if part in spec]
 st.dataframe(
     {

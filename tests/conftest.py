@@ -119,3 +119,14 @@ def people(engine: Engine) -> dict[str, str]:
             )
             ids[name] = user.id
     return ids
+
+
+@pytest.fixture(scope="session")
+def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The whole demo, built once per test session into a private SQLite home."""
+    from governance.demo.world import build_demo
+
+    home = tmp_path_factory.mktemp("demo-world")
+    demo_settings = load_settings({"GOVERNANCE_HOME": str(home)})
+    build_demo(demo_settings, seed=7)
+    return demo_settings

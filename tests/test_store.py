@@ -158,3 +158,16 @@ def test_read_only_database_file_gives_one_clear_message(tmp_path):
             session.add(User(id="u-x", username="x"))
     with read_session(readonly) as session:
         assert session.exec(text("SELECT count(*) FROM user_account")).scalar() == 1
+
+
+def test_migrations_match_the_table_declarations(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    with engine.connect() as connection:
+        differences = compare_metadata(
+            MigrationContext.configure(connection), SQLModel.metadata
+        )
+
+    assert differences == []

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -20,12 +21,15 @@ from sqlmodel import select
 from governance.access import SYSTEM_USER_ID, add_user, stable_user_id
 from governance.audit import unit_of_work
 from governance.bootstrap import prepare_store
-from governance.datasets import read_dataset
 from governance.errors import ConflictError, InvalidInputError
-from governance.inventory import register_version
+from governance.policy import Policy
+from governance.registration import RegistrationRequest, register_model
 from governance.settings import Settings
 from governance.store import create_store_engine, read_session
-from governance.tables import AuditEvent, User
+from governance.tables import AuditEvent, GovernedModel, User
+
+if TYPE_CHECKING:
+    from governance.demo.training import DemoVersion
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +105,7 @@ def build_demo(
     )
     trained = time.perf_counter()
     for item in versions:
-        _register(engine, policy, item)
+        _register(settings, engine, policy, item)
     with unit_of_work(engine) as work:
         work.record(
             actor_id=SYSTEM_USER_ID,
@@ -137,40 +141,52 @@ def seed_people(engine: Engine) -> None:
             )
 
 
-def _register(engine: Engine, policy, item) -> None:  # type: ignore[no-untyped-def]
-    data_spec = {
-        "train": read_dataset(str(item.train_path))[1].to_dict(),
-        "test": read_dataset(str(item.test_path))[1].to_dict(),
-        "current": read_dataset(str(item.current_path))[1].to_dict(),
-        "target": item.target,
-        "features": list(item.features),
-        "sensitive_features": list(item.sensitive_features),
-        "pii_columns": list(item.pii_columns),
-        "timestamp": item.timestamp,
-        "decision_threshold": item.decision_threshold,
-    }
+def _register(
+    settings: Settings, engine: Engine, policy: Policy, item: DemoVersion
+) -> None:
+    """Register a demo version exactly as a user would with ``governance register``."""
+    request = RegistrationRequest(
+        name=item.model_name,
+        model_uri=item.model_uri,
+        train=str(item.train_path),
+        test=str(item.test_path),
+        current=str(item.current_path),
+        target=item.target,
+        sensitive_features=tuple(item.sensitive_features),
+        pii_columns=tuple(item.pii_columns),
+        timestamp=item.timestamp_column,
+        owner=DEMO_OWNER,
+        features=tuple(item.features),
+        decision_threshold=item.decision_threshold,
+        description=item.description,
+    )
     try:
-        register_version(
-            engine,
-            actor_id=stable_user_id(DEMO_REGISTRAR),
-            policy=policy,
-            name=item.name,
-            version=item.version,
-            model_uri=item.model_uri,
-            owner_id=stable_user_id(DEMO_OWNER),
-            run_id=item.run_id,
-            algorithm=item.algorithm,
-            description=item.description,
-            data_spec=data_spec,
+        register_model(
+            settings, engine, policy, request, actor_id=stable_user_id(DEMO_REGISTRAR)
         )
     except ConflictError:
         logger.info(
-            "%s version %s was registered by an earlier run", item.name, item.version
+            "%s version %s was registered by an earlier run",
+            item.model_name,
+            item.version,
         )
 
 
 def _clear_leftover_registry(settings: Settings, engine: Engine) -> None:
-    """Remove a local MLflow store that an interrupted demo build left behind."""
+    """Make room for the demo in a store that governs no model yet.
+
+    A local MLflow store or demo data without any governed model is what an
+    interrupted build leaves behind, and is removed. A store that already governs
+    models is left alone: the demo needs an empty one.
+    """
+    with read_session(engine) as session:
+        governed = list(session.exec(select(GovernedModel.name)).all())
+    if governed:
+        raise ConflictError(
+            f"This store already governs {', '.join(governed[:5])} but holds no complete "
+            "demo. Build the demo into an empty data directory (set GOVERNANCE_HOME), or "
+            "start over with `python -m governance demo --reset`."
+        )
     store = settings.home / "mlflow"
     if settings.uses_local_mlflow and store.exists():
         logger.warning("Removing %s, left by an interrupted demo build", store)

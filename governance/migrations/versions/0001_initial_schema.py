@@ -282,6 +282,28 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "job",
+        sa.Column("id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column(
+            "subject", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False
+        ),
+        sa.Column(
+            "status", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False
+        ),
+        sa.Column("progress", sa.Float(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("result_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "started_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False
+        ),
+        sa.Column("started_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("finished_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["started_by"], ["user_account.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+
     guards = (
         SQLITE_GUARDS if op.get_bind().dialect.name == "sqlite" else POSTGRESQL_GUARDS
     )
@@ -290,6 +312,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("job")
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TRIGGER audit_event_refuse_update")
         op.execute("DROP TRIGGER audit_event_refuse_delete")

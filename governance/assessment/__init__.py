@@ -1,0 +1,1 @@
+"""Evidence-gathering assessments run against a model and its data."""
