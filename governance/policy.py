@@ -222,7 +222,6 @@ class Monitoring(_Section):
     """Retraining triggers."""
 
     performance_drop_fraction: Fraction
-    psi_retrain: Annotated[float, Field(gt=0.0)]
     retrain_on_fairness_violation: bool
     scheduled_retraining: Cadence
 
