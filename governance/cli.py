@@ -222,7 +222,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
         _say(json.dumps(summary, indent=2))
     else:
         for standard in summary["standards"]:
-            mark = "PASS" if standard["passed"] else "FAIL"
+            mark = {True: "PASS", False: "FAIL", None: "N/A "}[standard["passed"]]
             _say(
                 f"{mark}  {standard['name']}: {standard['value']} (threshold {standard['threshold']})"
             )

@@ -175,3 +175,28 @@ def _alembic_config(connection: Any) -> Any:
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
     return config
+
+
+def drop_store(url: str) -> None:
+    """Remove every table of the store at ``url`` (used by ``demo --reset``).
+
+    A SQLite store is deleted with its WAL files; on PostgreSQL the migrations
+    are run down to an empty schema.
+    """
+    from alembic import command
+
+    if url.startswith("sqlite"):
+        database = Path(url.split("///", 1)[-1])
+        for path in (
+            database,
+            *(database.with_name(database.name + s) for s in ("-wal", "-shm")),
+        ):
+            path.unlink(missing_ok=True)
+        return
+    engine = create_store_engine(url)
+    try:
+        check_connection(engine)
+        with _translated(engine), engine.begin() as connection:
+            command.downgrade(_alembic_config(connection), "base")
+    finally:
+        engine.dispose()

@@ -66,6 +66,31 @@ _T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
+class BinComparison:
+    """A reference and a current sample counted in the reference's bins."""
+
+    labels: list[str]
+    reference_counts: np.ndarray
+    current_counts: np.ndarray
+
+    def to_dict(self) -> dict[str, Any]:
+        """Labels with each sample's share of rows per bin (JSON-serialisable)."""
+        reference = self.reference_counts / max(int(self.reference_counts.sum()), 1)
+        current = self.current_counts / max(int(self.current_counts.sum()), 1)
+        return {
+            "labels": list(self.labels),
+            "reference_share": [float(value) for value in reference],
+            "current_share": [float(value) for value in current],
+        }
+
+
+def _range_labels(edges: tuple[float, ...]) -> list[str]:
+    bounds = ["-inf", *(f"{edge:.4g}" for edge in edges), "inf"]
+    ranges = [f"[{low}, {high})" for low, high in zip(bounds, bounds[1:], strict=False)]
+    return [*ranges, "missing"]
+
+
+@dataclass(frozen=True)
 class FeatureProfile:
     """How one feature of the reference is binned, and its counts per bin.
 
@@ -94,6 +119,25 @@ class FeatureProfile:
         float
             The population stability index.
         """
+        comparison = self.compare(current)
+        return psi_from_counts(
+            comparison.reference_counts, comparison.current_counts, epsilon=epsilon
+        )
+
+    def compare(self, current: ArrayLike) -> BinComparison:
+        """Counts of the reference and of a current sample in the same bins.
+
+        Parameters
+        ----------
+        current
+            The current sample of the feature, of the reference's kind.
+
+        Returns
+        -------
+        BinComparison
+            A label per bin (value ranges, categories, ``missing``, and categories
+            unseen in the reference marked ``(new)``) with both samples' counts.
+        """
         current = _as_series(current)
         _check_not_empty(current, "current")
         if _kind(current, "current") != self.kind:
@@ -104,10 +148,22 @@ class FeatureProfile:
         if self.kind == "numeric":
             edges = np.asarray(self.edges, dtype=np.float64)
             current_counts = _counts_at_edges(_as_float("current", current), edges)
-            return psi_from_counts(self.counts, current_counts, epsilon=epsilon)
-        return psi_from_counts(*self._categorical_counts(current), epsilon=epsilon)
+            return BinComparison(
+                labels=_range_labels(self.edges),
+                reference_counts=np.asarray(self.counts, dtype=np.int64),
+                current_counts=np.asarray(current_counts, dtype=np.int64),
+            )
+        reference_counts, current_counts, unseen = self._categorical_counts(current)
+        labels = [
+            *map(str, self.categories),
+            "missing",
+            *(f"{value} (new)" for value in unseen),
+        ]
+        return BinComparison(labels, reference_counts, current_counts)
 
-    def _categorical_counts(self, current: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    def _categorical_counts(
+        self, current: pd.Series
+    ) -> tuple[np.ndarray, np.ndarray, list[Any]]:
         values, per_value, missing = _value_counts(current)
         slot = pd.Index(self.categories, dtype=object).get_indexer(values)
         is_unseen = slot < 0
@@ -118,7 +174,7 @@ class FeatureProfile:
         current_counts[len(self.counts) :] = per_value[is_unseen]
         reference_counts = np.zeros_like(current_counts)
         reference_counts[: len(self.counts)] = self.counts
-        return reference_counts, current_counts
+        return reference_counts, current_counts, list(values[is_unseen])
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form of the profile."""

@@ -86,6 +86,7 @@ class FeatureFairness:
     demographic_parity: Disparity
     equalized_odds: Disparity
     standards: list[Standard]
+    indicators: list[Standard]
 
     @property
     def name(self) -> str:
@@ -94,8 +95,14 @@ class FeatureFairness:
 
     @property
     def passed(self) -> bool:
-        """Whether both disparities are below their policy thresholds."""
-        return all(standard.passed for standard in self.standards)
+        """Whether the bias standard (demographic parity) is not failed.
+
+        The framework's bias standard is the demographic parity difference; a
+        comparison that cannot be made (too few large groups) does not fail it.
+        The equalized odds difference is an indicator: compared with its bound,
+        shown, and fed to the bias risk factor, but not a pass/fail standard.
+        """
+        return all(standard.passed is not False for standard in self.standards)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -106,6 +113,7 @@ class FeatureFairness:
             "demographic_parity": self.demographic_parity.to_dict(),
             "equalized_odds": self.equalized_odds.to_dict(),
             "standards": [standard.to_dict() for standard in self.standards],
+            "indicators": [indicator.to_dict() for indicator in self.indicators],
             "passed": self.passed,
         }
 
@@ -625,26 +633,26 @@ def _feature_fairness(
     )
     parity = demographic_parity_disparity(table)
     odds = equalized_odds_disparity(table)
+    name = " & ".join(str(column) for column in sensitive.columns)
     return FeatureFairness(
-        sensitive_features=[str(name) for name in sensitive.columns],
+        sensitive_features=[str(column) for column in sensitive.columns],
         groups=_group_records(table),
         demographic_parity=parity,
         equalized_odds=odds,
-        standards=[
-            _below(parity, limits.max_demographic_parity_difference),
-            _below(odds, limits.max_equalized_odds_difference),
-        ],
+        standards=[_below(parity, limits.max_demographic_parity_difference, name)],
+        indicators=[_below(odds, limits.max_equalized_odds_difference, name)],
     )
 
 
-def _below(disparity: Disparity, maximum: float) -> Standard:
+def _below(disparity: Disparity, maximum: float, feature: str) -> Standard:
     label = disparity.metric.replace("_", " ").capitalize()
+    metric = f"{disparity.metric} ({feature})"
     if math.isnan(disparity.value):
         detail = (
             f"{label} not assessable: fewer than two groups are large enough to "
             "compare; collect more data for the small groups."
         )
-        return Standard(disparity.metric, None, maximum, None, detail)
+        return Standard(metric, None, maximum, None, detail)
 
     passed = disparity.value < maximum
     verdict = "is below" if passed else "is not below"
@@ -653,7 +661,7 @@ def _below(disparity: Disparity, maximum: float) -> Standard:
         f"widest {disparity.rate.replace('_', ' ')} gap between "
         f"{disparity.lowest_group} and {disparity.highest_group}."
     )
-    return Standard(disparity.metric, disparity.value, maximum, passed, detail)
+    return Standard(metric, disparity.value, maximum, passed, detail)
 
 
 def _group_records(table: pd.DataFrame) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -408,7 +408,12 @@ def _compute_evidence(
         "policy": {"version": policy.version, "content_hash": policy.content_hash},
         "assessed_at": as_of.isoformat(),
         "decision_threshold": threshold,
-        "passed": all(standard["passed"] for standard in standards),
+        "passed": all(standard["passed"] is not False for standard in standards),
+        "indicators": [
+            indicator
+            for feature in fairness.to_dict()["features"]
+            for indicator in feature["indicators"]
+        ],
         "standards": standards,
         "data_standards": data.to_dict(),
         "performance": performance.to_dict(),
@@ -445,6 +450,10 @@ def _drift(
     drift["windows"] = _drift_windows(
         profile, frames["current"], features, spec.get("timestamp")
     )
+    drift["distributions"] = {
+        name: profile.features[name].compare(frames["current"][name]).to_dict()
+        for name in features
+    }
     drift["reference_profile"] = profile.to_dict()
     drift["assessed"] = True
     return drift
@@ -473,12 +482,12 @@ def _stability(
     baseline: dict[str, float],
     threshold: float,
 ) -> dict[str, Any]:
-    from governance.assessment.stability import assess_stability
+    """Spread on the test data; degradation of the current data against it."""
+    from governance.assessment.stability import assess_stability, degradation_of
 
-    test = frames["test"]
-    timestamp = spec.get("timestamp")
+    test, target, timestamp = frames["test"], spec["target"], spec.get("timestamp")
     stability = assess_stability(
-        test[spec["target"]].astype(int).to_numpy(),
+        test[target].astype(int).to_numpy(),
         scores["test"],
         threshold=threshold,
         timestamps=test[timestamp] if timestamp else None,
@@ -486,29 +495,35 @@ def _stability(
         policy=policy,
     ).to_dict()
     current = frames.get("current")
-    if (
-        current is not None
-        and spec["target"] in current.columns
-        and current[spec["target"]].nunique() == 2
-    ):
+    stability["current_performance"] = None
+    if current is not None and target in current and current[target].nunique() == 2:
         now = assess_performance(
-            current[spec["target"]].astype(int).to_numpy(),
+            current[target].astype(int).to_numpy(),
             scores["current"],
             threshold=threshold,
             policy=policy,
-        ).to_dict()["metrics"]
+        ).metrics
         stability["current_performance"] = {
             key: now[key] for key in ("auc", "precision", "recall")
         }
-        stability["degradation"] = {
-            key: max(0.0, (baseline[key] - now[key]) / baseline[key])
-            if baseline[key]
-            else 0.0
+        stability["degradation"] = [
+            asdict(
+                degradation_of(
+                    key,
+                    baseline=baseline[key],
+                    observed=now[key],
+                    scope="current",
+                    policy=policy,
+                )
+            )
             for key in ("auc", "precision", "recall")
-        }
-    else:
-        stability["current_performance"] = None
-        stability["degradation"] = None
+            if baseline[key] > 0
+        ]
+        drops = [item["relative_drop"] for item in stability["degradation"]]
+        stability["degradation_fraction"] = max(drops) if drops else None
+        stability["is_degraded"] = any(
+            item["is_degraded"] for item in stability["degradation"]
+        )
     return stability
 
 
@@ -566,7 +581,7 @@ def _evidently(
         seed=0,
     )
     save_html(report, staging / "evidently_drift.html")
-    return {"artifact": "evidently_drift.html", "summary": report.to_dict()["summary"]}
+    return {"artifact": "evidently_drift.html", "summary": report.to_dict()}
 
 
 def _save_predictions(
@@ -612,7 +627,6 @@ def _risk(
         (f["demographic_parity"]["value"] or 0.0) for f in fairness["features"]
     )
     worst_eod = max((f["equalized_odds"]["value"] or 0.0) for f in fairness["features"])
-    degradation = stability.get("degradation")
     factors = {
         "data_quality": data_quality_risk(
             data["quality_score"],
@@ -631,7 +645,7 @@ def _risk(
         "bias": bias_risk(worst_dpd, worst_eod, policy),
         "stability": stability_risk(
             stability["metric_spread"],
-            max(degradation.values()) if degradation else None,
+            stability["degradation_fraction"],
             max(drift["psi"].values()) if drift["psi"] else None,
             policy,
         ),

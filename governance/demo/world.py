@@ -25,7 +25,7 @@ from governance.errors import ConflictError, InvalidInputError
 from governance.policy import Policy
 from governance.registration import RegistrationRequest, register_model
 from governance.settings import Settings
-from governance.store import create_store_engine, read_session
+from governance.store import drop_store, read_session
 from governance.tables import AuditEvent, GovernedModel, User
 
 if TYPE_CHECKING:
@@ -200,15 +200,7 @@ def _reset(settings: Settings) -> None:
             "--reset clears the local MLflow store only; with MLFLOW_TRACKING_URI set, "
             "delete the demo's registered models on the server yourself, or unset it."
         )
-    from alembic import command
-
-    from governance.store import _alembic_config, check_connection
-
-    engine = create_store_engine(settings.database_url)
-    check_connection(engine)
-    with engine.begin() as connection:
-        command.downgrade(_alembic_config(connection), "base")
-    engine.dispose()
+    drop_store(settings.database_url)
     for folder in ("mlflow", "demo", "evidence"):
         shutil.rmtree(settings.home / folder, ignore_errors=True)
     logger.info("Demo world removed from %s", Path(settings.home))

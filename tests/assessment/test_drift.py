@@ -330,3 +330,23 @@ def test_assess_drift_rejects_profile_with_other_bins(frames, policy):
 
     with pytest.raises(InvalidInputError, match="profile the reference again"):
         assess_drift(profile, current, policy=policy)
+
+
+def test_compare_counts_both_samples_in_the_reference_bins():
+    from governance.assessment.drift import profile_feature
+
+    numeric = profile_feature(np.array([1.0, 2.0, 3.0, 4.0]), bins=2).compare(
+        np.array([0.0, 2.5, 9.0, np.nan])
+    )
+    categorical = profile_feature(pd.Series(["a", "a", "b", None]), bins=2).compare(
+        pd.Series(["a", "c", "c"])
+    )
+
+    assert numeric.labels[-1] == "missing"
+    assert numeric.reference_counts.tolist() == [2, 2, 0]
+    assert numeric.labels == ["[-inf, 2.5)", "[2.5, inf)", "missing"]
+    assert numeric.current_counts.tolist() == [1, 2, 1]
+    assert categorical.labels == ["a", "b", "missing", "c (new)"]
+    assert categorical.reference_counts.tolist() == [2, 1, 1, 0]
+    assert categorical.current_counts.tolist() == [1, 0, 0, 2]
+    assert categorical.to_dict()["current_share"] == pytest.approx([1 / 3, 0, 0, 2 / 3])
