@@ -30,6 +30,10 @@ class ConflictError(GovernanceError):
     """The record changed since it was read, or the action was already taken."""
 
 
+class WorkflowBlockedError(GovernanceError):
+    """An action's conditions are not met yet (a stage step, an order, a gate)."""
+
+
 class StaleApprovalError(ConflictError):
     """An approval no longer matches the evidence or version it was given for."""
 

@@ -33,6 +33,7 @@ STAGES = (
     "approval",
     "deployment",
     "production",
+    "withdrawn",
     "retired",
 )
 STAGE_TITLES = {
@@ -42,6 +43,7 @@ STAGE_TITLES = {
     "approval": "Approval",
     "deployment": "Deployment",
     "production": "Production",
+    "withdrawn": "Withdrawn",
     "retired": "Retired",
 }
 REGISTERING_ROLES = ("data_scientist", "ml_engineer")

@@ -222,6 +222,7 @@ class Monitoring(_Section):
     """Retraining triggers."""
 
     performance_drop_fraction: Fraction
+    min_window_rows: PositiveInt
     retrain_on_fairness_violation: bool
     scheduled_retraining: Cadence
 

@@ -218,6 +218,8 @@ def register_model(
         "timestamp": request.timestamp,
         "decision_threshold": threshold,
         "flavors": list(metadata.flavors),
+        "params": dict(metadata.params),
+        "architecture": metadata.tags.get("architecture") or metadata.algorithm,
         "git_commit": metadata.git_commit,
         "data_source": metadata.tags.get("data_source"),
         "data_version": metadata.tags.get("data_version"),

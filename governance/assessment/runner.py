@@ -44,6 +44,7 @@ from governance.assessment.risk import (
     bias_risk,
     data_quality_risk,
     performance_risk,
+    security_risk,
     stability_risk,
 )
 from governance.audit import unit_of_work
@@ -387,14 +388,6 @@ def _compute_evidence(
         ],
         explanations["standard"],
     ]
-    risk = _risk(
-        policy,
-        data.to_dict(),
-        performance.to_dict(),
-        fairness.to_dict(),
-        stability,
-        drift,
-    )
     return {
         "model": row.model_name,
         "version": row.version,
@@ -422,7 +415,6 @@ def _compute_evidence(
         "stability": stability,
         "explanations": explanations,
         "evidently": report,
-        "risk": risk,
     }
 
 
@@ -614,19 +606,33 @@ def _save_predictions(
     )
 
 
+def latest_security_score(engine: Engine, model_version_id: int) -> float | None:
+    """The security risk score of the version's latest security assessment, if any."""
+    from governance.workflow_tables import SecurityAssessment
+
+    with read_session(engine) as session:
+        found = session.exec(
+            select(SecurityAssessment.risk_score)
+            .where(SecurityAssessment.model_version_id == model_version_id)
+            .order_by(col(SecurityAssessment.id).desc())
+            .limit(1)
+        ).first()
+    return None if found is None else float(found)
+
+
 def _risk(
-    policy: Policy,
-    data: dict[str, Any],
-    performance: dict[str, Any],
-    fairness: dict[str, Any],
-    stability: dict[str, Any],
-    drift: dict[str, Any],
+    policy: Policy, evidence: dict[str, Any], security: float | None
 ) -> dict[str, Any]:
-    metrics = performance["metrics"]
-    worst_dpd = max(
-        (f["demographic_parity"]["value"] or 0.0) for f in fairness["features"]
+    """The five risk factors from the evidence; security unassessed counts as 1."""
+    data, stability, drift = (
+        evidence["data_standards"],
+        evidence["stability"],
+        evidence["drift"],
     )
-    worst_eod = max((f["equalized_odds"]["value"] or 0.0) for f in fairness["features"])
+    metrics = evidence["performance"]["metrics"]
+    features = evidence["fairness"]["features"]
+    worst_dpd = max((f["demographic_parity"]["value"] or 0.0) for f in features)
+    worst_eod = max((f["equalized_odds"]["value"] or 0.0) for f in features)
     factors = {
         "data_quality": data_quality_risk(
             data["quality_score"],
@@ -649,7 +655,7 @@ def _risk(
             max(drift["psi"].values()) if drift["psi"] else None,
             policy,
         ),
-        "security": None,
+        "security": None if security is None else security_risk(security),
     }
     return aggregate_risk(factors, policy).to_dict()
 

@@ -195,14 +195,14 @@ def assess_stability(
         ``precision``, ``recall``), or ``None`` to skip degradation.
     policy
         The governance policy; reads ``monitoring.performance_drop_fraction`` and,
-        by default, ``fairness.min_group_size``.
+        by default, ``monitoring.min_window_rows``.
     n_bootstrap
         Number of bootstrap resamples, at least 2.
     seed
         Seed of the resamples.
     min_window_rows
         Fewest rows a month needs to be measured; the policy's smallest judged
-        group (``fairness.min_group_size``) when omitted.
+        window (``monitoring.min_window_rows``) when omitted.
 
     Returns
     -------
@@ -227,7 +227,9 @@ def assess_stability(
         )
     checked_baseline = _validate_baseline(baseline)
     min_rows = (
-        policy.fairness.min_group_size if min_window_rows is None else min_window_rows
+        policy.monitoring.min_window_rows
+        if min_window_rows is None
+        else min_window_rows
     )
 
     overall = _single(labels, scores, threshold)

@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import governance.tables  # noqa: F401  (registers the tables on the metadata)
+import governance.workflow_tables  # noqa: F401  (the workflow's tables, migration 0002)
 
 connection = context.config.attributes["connection"]
 context.configure(
