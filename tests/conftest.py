@@ -130,3 +130,23 @@ def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     demo_settings = load_settings({"GOVERNANCE_HOME": str(home)})
     build_demo(demo_settings, seed=7)
     return demo_settings
+
+
+@pytest.fixture(scope="session")
+def assessed_demo(demo_world: Settings) -> Settings:
+    """The demo with lead-scoring v2 and v3 assessed (evidence and artifacts stored)."""
+    from governance.access import stable_user_id
+    from governance.assessment.runner import assess_version
+
+    engine, policy = prepare_store(demo_world)
+    for version in ("2", "3"):
+        assess_version(
+            demo_world,
+            engine,
+            policy,
+            model="lead-scoring",
+            version=version,
+            actor_id=stable_user_id("omar"),
+        )
+    engine.dispose()
+    return demo_world

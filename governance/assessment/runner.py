@@ -293,10 +293,8 @@ def _score_all(
     train = frames["train"]
     if len(train) > REFERENCE_SCORE_ROWS:
         train = train.sample(REFERENCE_SCORE_ROWS, random_state=0)
-    parts = {
-        "reference": train,
-        **{part: frames[part] for part in ("test", "current") if part in frames},
-    }
+    parts: dict[str, pd.DataFrame] = {"reference": train}
+    parts.update({part: frames[part] for part in ("test", "current") if part in frames})
     return {
         part: _predict(estimator, frame[features], part)
         for part, frame in parts.items()

@@ -1,0 +1,5 @@
+"""Placeholder: this page is being written."""
+
+import streamlit as st
+
+st.title("request")
