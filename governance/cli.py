@@ -398,3 +398,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GovernanceError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_ERROR
+    except Exception:
+        # A defect, not bad input: keep the traceback in the log, and the exit
+        # code distinct from "a standard failed".
+        logger.exception("The command stopped on an unexpected error")
+        sys.stderr.write("error: unexpected failure; the traceback above says where.\n")
+        return EXIT_ERROR

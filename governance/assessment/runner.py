@@ -159,6 +159,7 @@ def assess_version(
     scores = _score_all(estimator, frames, features)
 
     staging = settings.evidence_dir / ".staging" / uuid.uuid4().hex
+    security = latest_security_score(engine, row.id)  # type: ignore[arg-type]
     try:
         evidence = _compute_evidence(
             policy,
@@ -172,6 +173,7 @@ def assess_version(
             artifacts,
             progress,
         )
+        evidence["risk"] = _risk(policy, evidence, security)
         progress(0.95, "Storing the evidence")
         return _store(settings, engine, policy, row, evidence, staging, actor_id)
     finally:
