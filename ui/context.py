@@ -7,13 +7,12 @@ import logging
 import streamlit as st
 from sqlalchemy import Engine
 
-from governance.access import Person, get_person, list_people
+from governance.access import Person, get_person
 from governance.bootstrap import prepare_store
 from governance.errors import GovernanceError, NotFoundError
 from governance.policy import Policy
 from governance.settings import Settings, load_settings
-
-_ACTING_USER = "acting_user_id"
+from ui.identity import sign_in_panel, sign_out_button, signed_in_user_id
 
 
 @st.cache_resource(show_spinner="Opening the store…")
@@ -47,45 +46,28 @@ def configure_logging() -> None:
 def acting_person() -> Person | None:
     """The person the browser session acts as, with roles read from the store now.
 
-    Session state holds only the chosen user id; roles always come from the
-    database, so a value planted in session state cannot grant anything.
+    Session state holds only the signed-in user id (sealed in local mode; in OIDC
+    mode the identity comes from the provider's cookie on every run); roles always
+    come from the database, so a value planted in session state grants nothing.
     """
-    _, engine, _ = store()
-    user_id = st.session_state.get(_ACTING_USER)
-    if not user_id:
+    settings, engine, _ = store()
+    user_id = signed_in_user_id(settings, engine)
+    if user_id is None:
         return None
     try:
         return get_person(engine, user_id)
     except NotFoundError:
-        st.session_state.pop(_ACTING_USER, None)
         return None
 
 
 def identity_sidebar() -> Person | None:
-    """Sidebar: choose the demo person to act as and show their roles."""
-    _, engine, _ = store()
-    people = list_people(engine)
-    if not people:
-        st.sidebar.info(
-            "No people yet: build the demo with `python -m governance demo`."
-        )
-        return None
-    ids = [person.id for person in people]
-    names = {
-        person.id: f"{person.display_name} — {person.role_titles}" for person in people
-    }
-    if st.session_state.get(_ACTING_USER) not in ids:
-        st.session_state[_ACTING_USER] = ids[0]
-    st.sidebar.selectbox(
-        "Acting as",
-        ids,
-        format_func=names.__getitem__,
-        key=_ACTING_USER,
-        help="Demo mode: choose whose account to act with. Sign-in replaces this.",
-    )
+    """Sign the session in (in the configured mode) and show who acts, with roles."""
+    settings, engine, _ = store()
+    sign_in_panel(settings, engine)
     person = acting_person()
     if person is not None:
         st.sidebar.caption(
             f"Signed in as **{person.display_name}** · {person.role_titles}"
         )
+    sign_out_button(settings)
     return person
