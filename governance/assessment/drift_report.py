@@ -124,8 +124,8 @@ def evidently_drift_report(
         a frame or without any value, or ``sample_rows`` is not positive.
     """
     names = _validate(reference, current, columns, sample_rows)
-    reference_sample = _sample(reference[names], sample_rows, seed)
-    current_sample = _sample(current[names], sample_rows, seed + 1)
+    reference_sample = deterministic_sample(reference[names], sample_rows, seed)
+    current_sample = deterministic_sample(current[names], sample_rows, seed + 1)
     column_types = {name: _column_type(reference_sample[name]) for name in names}
 
     evidently = _import_evidently()
@@ -201,7 +201,8 @@ def _validate(
     return names
 
 
-def _sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+def deterministic_sample(frame: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
+    """A deterministic sample of at most ``rows`` rows, in their original order."""
     if len(frame) <= rows:
         return frame.reset_index(drop=True)
     positions = np.random.default_rng(seed).choice(len(frame), size=rows, replace=False)
