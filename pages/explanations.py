@@ -103,12 +103,13 @@ raw, probability = model_output(
 )
 threshold = float(stored.evidence["decision_threshold"])
 output, decision = st.columns(2)
-output.metric("Predicted probability of converting", f"{probability:.3f}")
+output.metric("Predicted probability of converting", f"{probability:.4f}")
 decision.metric(
     "Decision at the registered threshold",
     "convert" if probability >= threshold else "not convert",
     f"threshold {threshold:.3f}",
-    delta_color="off",
+    delta_color="gray",
+    delta_arrow="off",
 )
 lead_values = shown_values.loc[row_id]
 st.plotly_chart(

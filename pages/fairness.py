@@ -10,11 +10,11 @@ from governance.charts.fairness import (
 from governance.errors import GovernanceError
 from governance.evidence import evidence_by_id, load_predictions
 from governance.review import (
-    RATE_TITLES,
     FairnessExplorer,
     below_maximum,
     fairness_summary,
     find_feature,
+    group_rows,
     group_table,
     shown_difference,
     verdict,
@@ -42,22 +42,14 @@ def _explorer(assessment_id: int, feature: str) -> FairnessExplorer:
 
 
 def _difference_metric(column, label, value, maximum):
+    passed = below_maximum(value, maximum)
     column.metric(
         label,
         shown_difference(value),
-        f"{verdict(below_maximum(value, maximum))}: maximum {maximum:g}",
-        delta_color="off",
+        f"{verdict(passed)}: maximum {maximum:g}",
+        delta_color={True: "green", False: "red"}.get(passed, "gray"),
+        delta_arrow="off",
     )
-
-
-def _group_rows(groups):
-    return {
-        "Group": list(groups.index),
-        "Rows": groups["count"],
-        "Actual positives": groups["positives"],
-        **{title: groups[rate].round(4) for rate, title in RATE_TITLES.items()},
-        "Too small to judge": groups["is_too_small"],
-    }
 
 
 _, engine, _ = store()
@@ -109,11 +101,9 @@ if len(small):
         "are drawn pale and left out of the differences. "
         + ", ".join(f"{group} (n={count})" for group, count in small["count"].items())
     )
-st.plotly_chart(
-    group_rates_figure(groups, title="Rates per group, with 95 % Wilson intervals"),
-    key="fairness_groups_chart",
-)
-st.dataframe(_group_rows(groups), hide_index=True, key="fairness_groups_table")
+st.markdown("**Rates per group**, with 95 % Wilson intervals as error bars")
+st.plotly_chart(group_rates_figure(groups), key="fairness_groups_chart")
+st.dataframe(group_rows(groups), hide_index=True, key="fairness_groups_table")
 
 st.subheader("At another decision threshold")
 st.caption(
@@ -157,9 +147,7 @@ st.plotly_chart(
     ),
     key="fairness_curve_chart",
 )
+st.markdown(f"**Rates per group at threshold {threshold:.2f}**")
 st.plotly_chart(
-    group_rates_figure(
-        view.groups, title=f"Rates per group at threshold {threshold:.2f}"
-    ),
-    key="fairness_groups_at_threshold_chart",
+    group_rates_figure(view.groups), key="fairness_groups_at_threshold_chart"
 )

@@ -12,7 +12,7 @@ from governance.bootstrap import prepare_store
 from governance.errors import GovernanceError, NotFoundError
 from governance.policy import Policy
 from governance.settings import Settings, load_settings
-from ui.identity import sign_in_panel, sign_out_button, signed_in_user_id
+from ui.identity import gate, sidebar_panel, signed_in_user_id
 
 
 @st.cache_resource(show_spinner="Opening the store…")
@@ -23,13 +23,20 @@ def _store() -> tuple[Settings, Engine, Policy]:
 
 
 def store() -> tuple[Settings, Engine, Policy]:
-    """Settings, engine and policy, or a plain message and a stopped page."""
+    """Settings, engine and policy for a signed-in session.
+
+    Otherwise a plain message (or the sign-in form) and a stopped page: every
+    page calls this first, so the sign-in gate holds for every page, including
+    a page run without ``app.py``.
+    """
     try:
-        return _store()
+        settings, engine, policy = _store()
     except GovernanceError as exc:
         st.error(str(exc))
         st.stop()
         raise  # unreachable: st.stop() ends the script run
+    gate(settings, engine)
+    return settings, engine, policy
 
 
 def configure_logging() -> None:
@@ -61,13 +68,12 @@ def acting_person() -> Person | None:
 
 
 def identity_sidebar() -> Person | None:
-    """Sign the session in (in the configured mode) and show who acts, with roles."""
+    """Sign-in in the sidebar (the configured mode) and who acts, with roles."""
     settings, engine, _ = store()
-    sign_in_panel(settings, engine)
+    sidebar_panel(settings, engine)
     person = acting_person()
     if person is not None:
         st.sidebar.caption(
             f"Signed in as **{person.display_name}** · {person.role_titles}"
         )
-    sign_out_button(settings)
     return person
