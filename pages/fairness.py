@@ -11,13 +11,12 @@ from governance.errors import GovernanceError
 from governance.evidence import evidence_by_id, load_predictions
 from governance.review import (
     FairnessExplorer,
-    below_maximum,
+    difference_verdict,
     fairness_summary,
     find_feature,
     group_rows,
     group_table,
     shown_difference,
-    verdict,
     widest_disparity,
     with_intervals,
 )
@@ -27,6 +26,13 @@ from ui.selection import choose_version, require_evidence
 CURVE_POINTS = 101
 PARITY = "Demographic parity difference (standard)"
 ODDS = "Equalized odds difference (indicator)"
+VERDICT_COLOURS = {
+    "pass": "green",
+    "below": "green",
+    "fail": "red",
+    "above": "orange",
+    "not assessable": "gray",
+}
 
 
 @st.cache_data(max_entries=32, show_spinner="Reading the stored predictions…")
@@ -41,15 +47,20 @@ def _explorer(assessment_id: int, feature: str) -> FairnessExplorer:
     )
 
 
-def _difference_metric(column, label, value, maximum):
-    passed = below_maximum(value, maximum)
-    column.metric(
-        label,
-        shown_difference(value),
-        f"{verdict(passed)}: maximum {maximum:g}",
-        delta_color={True: "green", False: "red"}.get(passed, "gray"),
-        delta_arrow="off",
-    )
+def _show_differences(parity, odds, standard, indicator):
+    """Both differences, each beside its maximum, with the verdict."""
+    rows = ((PARITY, parity, standard, True), (ODDS, odds, indicator, False))
+    for column, (label, value, item, is_standard) in zip(
+        st.columns(2), rows, strict=True
+    ):
+        words = difference_verdict(value, item["threshold"], is_standard=is_standard)
+        column.metric(
+            label,
+            shown_difference(value),
+            f"{words}: maximum {item['threshold']:g}",
+            delta_color=VERDICT_COLOURS[words],
+            delta_arrow="off",
+        )
 
 
 _, engine, _ = store()
@@ -83,9 +94,7 @@ standard, indicator = feature["standards"][0], feature["indicators"][0]
 registered = float(stored.evidence["decision_threshold"])
 
 st.subheader(f"At the registered decision threshold {registered:.3f}")
-parity, odds = st.columns(2)
-_difference_metric(parity, PARITY, standard["value"], standard["threshold"])
-_difference_metric(odds, ODDS, indicator["value"], indicator["threshold"])
+_show_differences(standard["value"], indicator["value"], standard, indicator)
 if standard["passed"] is False:
     st.error(standard["detail"])
 else:
@@ -125,12 +134,11 @@ except GovernanceError as exc:
     st.stop()
 at_threshold = explorer.disparities(threshold)
 view = explorer.at(threshold)
-parity, odds = st.columns(2)
-_difference_metric(
-    parity, PARITY, at_threshold.demographic_parity_difference[0], standard["threshold"]
-)
-_difference_metric(
-    odds, ODDS, at_threshold.equalized_odds_difference[0], indicator["threshold"]
+_show_differences(
+    at_threshold.demographic_parity_difference[0],
+    at_threshold.equalized_odds_difference[0],
+    standard,
+    indicator,
 )
 if view.demographic_parity.lowest_group is not None:
     st.caption(

@@ -1,6 +1,7 @@
 """Boundaries the architecture promises, checked on the source and at run time."""
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -342,8 +343,15 @@ def test_loading_needs_neither_shap_nor_sklearn(
         "print(sorted({'shap', 'sklearn'} & set(sys.modules)))\n"
     )
 
+    # One BLAS thread: on a loaded machine OpenBLAS can fail to start its thread
+    # pool in a fresh interpreter and abort, which says nothing about the code.
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
 
     assert result.returncode == 0, result.stderr
