@@ -44,12 +44,14 @@ def test_importing_the_domain_loads_no_ui_and_no_heavy_library():
         + "print(sorted({m.split('.')[0] for m in sys.modules} & {'streamlit', 'mlflow', 'shap', 'evidently'}))"
     )
 
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     loaded = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     ).stdout.strip()
 
     assert loaded == "[]"
