@@ -66,9 +66,7 @@ def assessment_panel(
             "Standard": [item["name"] for item in evidence["standards"]],
             "Value": [_shown(item["value"]) for item in evidence["standards"]],
             "Threshold": [str(item["threshold"]) for item in evidence["standards"]],
-            "Result": [
-                "pass" if item["passed"] else "fail" for item in evidence["standards"]
-            ],
+            "Result": [verdict(item["passed"]) for item in evidence["standards"]],
             "Detail": [item.get("detail", "") for item in evidence["standards"]],
         },
         hide_index=True,
