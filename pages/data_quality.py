@@ -31,9 +31,6 @@ if not data:
 standards = data.get("standards", [])
 
 
-_COLOURS = {True: "normal", False: "inverse", None: "off"}
-
-
 def show(standard: dict, label: str, value: str, threshold: str) -> None:
     """One standard as a metric: the value, the threshold beside it, the verdict."""
     passed = standard.get("passed")
@@ -41,7 +38,7 @@ def show(standard: dict, label: str, value: str, threshold: str) -> None:
         label,
         value,
         f"{verdict_word(passed)} ({threshold})",
-        delta_color=_COLOURS[passed],  # type: ignore[arg-type]
+        delta_color="off" if passed is None else "normal" if passed else "inverse",
         delta_arrow="off",
     )
     if standard.get("detail"):

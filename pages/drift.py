@@ -77,7 +77,11 @@ else:
         "Prediction PSI",
         f"{prediction_psi:.3f}",
         f"{FLAG_WORDS[flag]} (warn above {warn}, retrain above {retrain})",
-        delta_color={"ok": "normal", "warn": "off", "retrain": "inverse"}[flag],
+        delta_color="inverse"
+        if flag == "retrain"
+        else "off"
+        if flag == "warn"
+        else "normal",
         delta_arrow="off",
     )
 

@@ -13,6 +13,7 @@ from governance.model_card import (
     card_markdown,
     card_pdf,
     draft_card,
+    history_table,
     save_card,
 )
 from ui.context import acting_person, store
@@ -59,7 +60,7 @@ elif latest.assessment_id != stored.assessment_id:
 else:
     st.caption(
         f"Card version {latest.card_version}, saved {latest.created_at:%Y-%m-%d %H:%M} "
-        f"UTC by {names.get(latest.edited_by, latest.edited_by)}."
+        f"UTC by {names.get(str(latest.edited_by), latest.edited_by)}."
     )
 
 read_tab, edit_tab, history_tab = st.tabs(["Card", "Edit", "History and export"])
@@ -111,30 +112,16 @@ with history_tab:
         st.info("No saved card versions yet. Exports below are of the unsaved draft.")
         shown = draft
     else:
-        st.dataframe(
-            {
-                "Card version": [card.card_version for card in history],
-                "Saved (UTC)": [
-                    f"{card.created_at:%Y-%m-%d %H:%M}" for card in history
-                ],
-                "Saved by": [
-                    names.get(card.edited_by, card.edited_by) for card in history
-                ],
-                "Assessment": [card.assessment_id for card in history],
-                "Policy": [card.policy_version for card in history],
-            },
-            hide_index=True,
-            key="card_history",
-        )
+        st.dataframe(history_table(history, names), hide_index=True, key="card_history")
         number = st.selectbox(
             "Card version to export",
             [card.card_version for card in history],
             key=f"card_export_{row.id}",
         )
         shown = next(card for card in history if card.card_version == number)
-    stem = f"{model}-{row.version}-model-card"
-    if shown.is_saved:
-        stem += f"-v{shown.card_version}"
+    stem = f"{model}-{row.version}-model-card-" + (
+        f"v{shown.card_version}" if shown.is_saved else "draft"
+    )
     markdown_column, html_column, pdf_column = st.columns(3)
     markdown_column.download_button(
         "Markdown",

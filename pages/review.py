@@ -56,7 +56,10 @@ except GovernanceError as exc:
 st.markdown("**Evidence being approved**")
 left, middle, right = st.columns(3)
 left.metric("Assessment", snapshot.assessment_id)
-middle.metric("Risk", f"{snapshot.risk_level} ({snapshot.risk_score or 0:.2f})")
+score = snapshot.risk_score
+middle.metric(
+    "Risk", f"{snapshot.risk_level}" + (f" ({score:.2f})" if score is not None else "")
+)
 right.metric("Policy version", snapshot.policy_version)
 st.caption(f"Artifact digest (SHA-256): {snapshot.artifact_digest or 'none'}")
 st.dataframe(

@@ -10,6 +10,7 @@ from governance.assessment.runner import latest_assessment
 from governance.errors import GovernanceError
 from governance.inventory import VersionRow
 from governance.jobs import ACTIVE, ASSESSING_ROLES, latest_job, start_assessment
+from governance.review import verdict
 from governance.settings import Settings
 
 
@@ -52,8 +53,8 @@ def assessment_panel(
         )
         return
     evidence = assessment.evidence
-    verdict, risk, when = st.columns(3)
-    verdict.metric("Standards", "all met" if assessment.passed else "not all met")
+    standards, risk, when = st.columns(3)
+    standards.metric("Standards", "all met" if assessment.passed else "not all met")
     risk.metric(
         "Risk level",
         (assessment.risk_level or "—").title(),
