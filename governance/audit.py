@@ -116,7 +116,12 @@ class UnitOfWork:
     ) -> AuditEvent:
         """Append one event to the chain inside this transaction."""
         self.session.flush()
-        prev_seq, prev_hash = _chain_head(self.session)
+        if self.events:
+            # The write lock is held since the transaction began, so the head is
+            # the event this unit of work appended last.
+            prev_seq, prev_hash = self.events[-1].seq, self.events[-1].hash
+        else:
+            prev_seq, prev_hash = _chain_head(self.session)
         moment = utc_now()
         body = canonical_json(payload or {})
         event = AuditEvent(
