@@ -20,6 +20,10 @@ pattern that matches the whole stripped value wins):
    spaces or dashes.
 5. ``passport``: one or two letters followed by 6 to 9 digits (``A1234567``).
 6. ``ip_address``: an IPv4 or IPv6 address.
+
+A passport-shaped value in a column whose name ends in ``id``, ``key``, ``ref``,
+``number`` or ``no`` is reported as an ``identifier`` (a pseudonymous record key,
+still personal data) rather than a passport number.
 7. ``person_name``: two or three words, each a capital letter followed by
    lower-case letters (an inner apostrophe or hyphen is allowed: ``O'Brien``,
    ``Al-Mansouri``).
@@ -78,7 +82,10 @@ PiiKind = Literal[
     "address",
     "date_of_birth",
     "ip_address",
+    "identifier",
 ]
+
+_IDENTIFIER_NAME = re.compile(r"(^|_)(id|key|ref|number|no)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -360,4 +367,8 @@ def _inspect(
     if by_values is None:
         return None
     kind, share = by_values
+    if kind == "passport" and _IDENTIFIER_NAME.search(column):
+        # "L000123" in a column named lead_id is a record key, not a passport
+        # number; it is still pseudonymous personal data, so it stays reported.
+        kind = "identifier"
     return PiiFinding(column, kind, "values", float(share))

@@ -3,10 +3,10 @@
 from alembic import context
 from sqlmodel import SQLModel
 
+import governance.identity_tables  # noqa: F401  (sign-in credentials, migration 0004)
 import governance.model_card_tables  # noqa: F401  (the model card, migration 0003)
 import governance.tables  # noqa: F401  (registers the tables on the metadata)
 import governance.workflow_tables  # noqa: F401  (the workflow's tables, migration 0002)
-import governance.identity_tables  # noqa: F401  (sign-in credentials, migration 0004)
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -272,3 +272,16 @@ def test_finding_to_dict_is_plain():
 def test_rejects_bad_input(frame, sample_rows):
     with pytest.raises(InvalidInputError):
         detect_pii(frame, sample_rows=sample_rows)
+
+
+def test_passport_shaped_record_key_is_reported_as_an_identifier():
+    frame = pd.DataFrame(
+        {
+            "lead_id": [f"L{i:06d}" for i in range(200)],
+            "document": [f"P{i:07d}" for i in range(200)],
+        }
+    )
+
+    found = {finding.column: finding.kind for finding in detect_pii(frame)}
+
+    assert found == {"lead_id": "identifier", "document": "passport"}
