@@ -79,7 +79,9 @@ def train(train_frame: pd.DataFrame):  # type: ignore[no-untyped-def]
     return model.fit(train_frame[FEATURES], train_frame["churned"])
 
 
-def log_and_register(model, example: pd.DataFrame, tracking_uri: str) -> str:  # type: ignore[no-untyped-def]
+def log_and_register(
+    model, example: pd.DataFrame, tracking_uri: str, artifacts: Path
+) -> str:  # type: ignore[no-untyped-def]
     """Log the model with MLflow's sklearn flavour and register it as ``churn``."""
     import mlflow
     import skops.io
@@ -87,6 +89,11 @@ def log_and_register(model, example: pd.DataFrame, tracking_uri: str) -> str:  #
 
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
+    if mlflow.get_experiment_by_name("churn") is None and tracking_uri.startswith(
+        "sqlite"
+    ):
+        # A local store without an artifact location writes artifacts to ./mlruns.
+        mlflow.create_experiment("churn", artifact_location=str(artifacts.resolve()))
     mlflow.set_experiment("churn")
     with mlflow.start_run():
         mlflow.set_tags(
@@ -131,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         train(train_frame),
         train_frame[FEATURES].head(5),
         os.environ.get("MLFLOW_TRACKING_URI", default_uri),
+        home / "mlflow" / "artifacts" / "churn",
     )
     sys.stdout.write(
         f"Logged and registered {uri}. Now govern it:\n"

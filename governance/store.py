@@ -47,7 +47,7 @@ def create_store_engine(url: str) -> Engine:
 
 
 def _sqlite_engine(url: str) -> Engine:
-    database = url.split("///", 1)[-1]
+    database = url.split("///", 1)[-1].split("?", 1)[0].removeprefix("file:")
     if database and database != ":memory:":
         _ensure_writable_dir(Path(database).parent)
     engine = create_engine(

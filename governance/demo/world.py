@@ -106,6 +106,11 @@ def build_demo(
     trained = time.perf_counter()
     for item in versions:
         _register(settings, engine, policy, item)
+    registered = time.perf_counter()
+
+    from governance.demo.history import seed_history
+
+    history = seed_history(settings, engine, policy)
     with unit_of_work(engine) as work:
         work.record(
             actor_id=SYSTEM_USER_ID,
@@ -119,7 +124,7 @@ def build_demo(
     return (
         f"Demo world built in {total:.1f} s: {len(DEMO_PEOPLE)} people, "
         f"{len(versions)} model versions (data and training {trained - phase:.1f} s, "
-        f"registration {time.perf_counter() - trained:.1f} s)."
+        f"registration {registered - trained:.1f} s). {history}"
     )
 
 

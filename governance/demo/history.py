@@ -1,0 +1,371 @@
+"""The demo's sign-off history, made by the demo people through the workflow.
+
+After ``build_demo`` has registered the models, ``seed_history`` leaves:
+
+- lead-scoring version 2 in production: documented, reviewed, assessed, security
+  assessed, checked for compliance, approved by the model owner, the compliance
+  officer and the security officer, and rolled out step by step;
+- lead-scoring version 3 rejected: a major change against version 2 (it adds
+  nationality_region and gender as inputs), which the model owner rejected for
+  its nationality_region disparity;
+- licence-renewal version 2 awaiting approval: the compliance officer approved,
+  the model owner and the security officer have yet to decide.
+
+Lead-scoring version 1 stays in development: its precision and recall miss the
+policy's minimums, so the deployment gate would refuse it.
+
+Every step goes through the same domain functions the pages call, acting as the
+person whose role the framework gives it, so the audit trail reads as a real
+history. The rollout is dated in the past (the shadow period lasts at least the
+policy's minimum); every other record carries the time it was seeded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from governance.access import SYSTEM_USER_ID, stable_user_id
+from governance.audit import unit_of_work
+from governance.policy import Policy
+from governance.settings import Settings
+from governance.signoff import assess_security, registry_writer
+from governance.store import read_session
+from governance.tables import AuditEvent, ModelVersion
+from governance.workflow import (
+    SECURITY_QUESTIONS,
+    advance_rollout,
+    advance_stage,
+    approve_request,
+    complete_documentation,
+    get_request,
+    record_change_class,
+    record_compliance_validation,
+    record_documentation_review,
+    record_internal_review,
+    record_regulatory_check,
+    reject_request,
+    request_approval,
+    rollout_plan,
+    tick_post_deployment,
+    verify_audit_trail,
+)
+
+logger = logging.getLogger(__name__)
+
+HISTORY_SEEDED_ACTION = "demo.history_seeded"
+APPROVER_OF_ROLE = {
+    "model_owner": "layla",
+    "compliance_officer": "daniel",
+    "security_officer": "sofia",
+    "ml_engineer": "priya",
+}
+
+
+@dataclass(frozen=True)
+class _Story:
+    """What the documentation and the request of one version say."""
+
+    model: str
+    version: str
+    purpose: str
+    changes: str
+    limitations: str
+
+
+LEAD_V2 = _Story(
+    "lead-scoring",
+    "2",
+    "Rank business-setup enquiries so the sales team calls the likeliest "
+    "conversions first.",
+    "First version to production: gradient boosting on the legitimate lead "
+    "features; no sensitive feature or PII is an input.",
+    "Trained on enquiries of the last twelve months; current data drifts on "
+    "budget and engagement, so the monthly review watches the PSI.",
+)
+LEAD_V3 = _Story(
+    "lead-scoring",
+    "3",
+    "Raise conversion precision over version 2.",
+    "Adds nationality_region and gender as inputs to the gradient boosting model.",
+    "Uses sensitive features as inputs; its disparity must be assessed.",
+)
+RENEWAL_V2 = _Story(
+    "licence-renewal",
+    "2",
+    "Tell account managers which licensed companies may not renew, early enough "
+    "to contact them.",
+    "First version to production: gradient boosting on licence usage and "
+    "payment history.",
+    "Companies licensed less than a year have little history; scores for them "
+    "are less reliable.",
+)
+
+
+def seed_history(settings: Settings, engine: Engine, policy: Policy) -> str:
+    """Take the demo's versions through the workflow; once per store.
+
+    Parameters
+    ----------
+    settings, engine, policy
+        The demo's store, built by ``build_demo``.
+
+    Returns
+    -------
+    str
+        A short report for a person, with the time it took.
+    """
+    if _already_seeded(engine):
+        return "The demo's sign-off history is already seeded; nothing changed."
+    started = time.perf_counter()
+    ids = {name: stable_user_id(name) for name in (*APPROVER_OF_ROLE.values(), "omar")}
+
+    production_id = _walk_to_approval(settings, engine, policy, ids, LEAD_V2)
+    _request(engine, policy, ids, production_id, LEAD_V2)
+    _approve_all(engine, ids, production_id)
+    _roll_out(settings, engine, policy, ids, production_id)
+
+    rejected_id = _walk_to_approval(settings, engine, policy, ids, LEAD_V3)
+    request_id = _request(engine, policy, ids, rejected_id, LEAD_V3)
+    _reject_for_disparity(engine, ids, request_id)
+
+    pending_id = _walk_to_approval(settings, engine, policy, ids, RENEWAL_V2)
+    request_id = _request(engine, policy, ids, pending_id, RENEWAL_V2)
+    _approve_as(engine, ids, request_id, "compliance_officer")
+
+    _record_seeded(engine)
+    took = time.perf_counter() - started
+    logger.info("Demo sign-off history seeded in %.1f s", took)
+    return (
+        f"Sign-off history seeded in {took:.1f} s: lead-scoring 2 in production, "
+        "lead-scoring 3 rejected, licence-renewal 2 awaiting approval."
+    )
+
+
+def _already_seeded(engine: Engine) -> bool:
+    with read_session(engine) as session:
+        found = session.exec(
+            select(AuditEvent.seq)
+            .where(AuditEvent.action == HISTORY_SEEDED_ACTION)
+            .limit(1)
+        ).first()
+    return found is not None
+
+
+def _record_seeded(engine: Engine) -> None:
+    with unit_of_work(engine) as work:
+        work.record(
+            actor_id=SYSTEM_USER_ID,
+            action=HISTORY_SEEDED_ACTION,
+            entity_type="demo",
+            entity_id="demo",
+            payload={
+                "stories": ["lead-scoring/2", "lead-scoring/3", "licence-renewal/2"]
+            },
+        )
+
+
+def _version_id(engine: Engine, model: str, version: str) -> int:
+    with read_session(engine) as session:
+        row = session.exec(
+            select(ModelVersion).where(
+                ModelVersion.model_name == model, ModelVersion.version == version
+            )
+        ).one()
+    assert row.id is not None
+    return row.id
+
+
+def _walk_to_approval(
+    settings: Settings,
+    engine: Engine,
+    policy: Policy,
+    ids: dict[str, str],
+    story: _Story,
+) -> int:
+    """Development, risk assessment and compliance check, each by its role."""
+    from governance.assessment.runner import assess_version
+
+    version_id = _version_id(engine, story.model, story.version)
+    complete_documentation(
+        engine,
+        actor_id=ids["omar"],
+        version_id=version_id,
+        sections=_documentation(story),
+    )
+    record_internal_review(
+        engine,
+        actor_id=ids["priya"],
+        version_id=version_id,
+        comment="Pipeline, splits and threshold choice reviewed; reproducible from the run.",
+    )
+    advance_stage(engine, actor_id=ids["omar"], policy=policy, version_id=version_id)
+
+    started = time.perf_counter()
+    assess_version(
+        settings,
+        engine,
+        policy,
+        model=story.model,
+        version=story.version,
+        actor_id=ids["omar"],
+    )
+    assess_security(
+        settings,
+        engine,
+        policy,
+        actor_id=ids["sofia"],
+        version_id=version_id,
+        answers=dict.fromkeys(SECURITY_QUESTIONS, True),
+        note="Artifacts scanned; endpoint behind the gateway's authentication.",
+    )
+    logger.info(
+        "%s %s assessed in %.1f s",
+        story.model,
+        story.version,
+        time.perf_counter() - started,
+    )
+    advance_stage(engine, actor_id=ids["daniel"], policy=policy, version_id=version_id)
+
+    _compliance_check(engine, ids["daniel"], version_id)
+    advance_stage(engine, actor_id=ids["daniel"], policy=policy, version_id=version_id)
+    return version_id
+
+
+def _documentation(story: _Story) -> dict[str, str]:
+    return {
+        "description": story.purpose,
+        "feature_engineering": story.changes,
+        "training_data": "Monthly snapshots of the CRM, registered with their SHA-256.",
+        "evaluation_methodology": "Held-out test split; current window for drift.",
+        "performance_metrics": "AUC, precision and recall at the decision threshold.",
+        "known_limitations": story.limitations,
+        "bias_assessment": "Demographic parity by gender, nationality region and age.",
+    }
+
+
+def _compliance_check(engine: Engine, officer: str, version_id: int) -> None:
+    record_compliance_validation(
+        engine,
+        actor_id=officer,
+        version_id=version_id,
+        comment="Purpose and lawful basis documented; evidence complete.",
+    )
+    record_documentation_review(
+        engine,
+        actor_id=officer,
+        version_id=version_id,
+        comment="Documentation covers every required section.",
+    )
+    verify_audit_trail(engine, actor_id=officer, version_id=version_id)
+    record_regulatory_check(
+        engine,
+        actor_id=officer,
+        version_id=version_id,
+        regulations=["GDPR"],
+        comment="No PII is a model input; retention follows the policy.",
+    )
+
+
+def _request(
+    engine: Engine, policy: Policy, ids: dict[str, str], version_id: int, story: _Story
+) -> int:
+    record_change_class(engine, actor_id=ids["omar"], version_id=version_id)
+    return request_approval(
+        engine,
+        actor_id=ids["omar"],
+        policy=policy,
+        version_id=version_id,
+        purpose=story.purpose,
+        changes=story.changes,
+        risk_summary="See the bound assessment: its risk level, drivers and standards.",
+        mitigation_plan=(
+            "Weekly PSI and disparity review for the first quarter; the ML engineer "
+            "rolls back to the previous version on any breach."
+        ),
+    )
+
+
+def _approve_all(engine: Engine, ids: dict[str, str], version_id: int) -> None:
+    from governance.workflow import requests_of_version
+
+    request = requests_of_version(engine, version_id)[0]
+    for role in request.required_roles:
+        _approve_as(engine, ids, request.id, role)
+
+
+def _approve_as(
+    engine: Engine, ids: dict[str, str], request_id: int, role: str
+) -> None:
+    view = get_request(engine, request_id)
+    approve_request(
+        engine,
+        actor_id=ids[APPROVER_OF_ROLE[role]],
+        request_id=request_id,
+        expected_row_version=view.row_version,
+        comment="Evidence reviewed against the policy; approved.",
+        as_role=role,
+    )
+
+
+def _reject_for_disparity(engine: Engine, ids: dict[str, str], request_id: int) -> None:
+    from governance.signoff import evidence_snapshot
+
+    view = get_request(engine, request_id)
+    failed = evidence_snapshot(engine, view).failed_standards
+    named = next((row for row in failed if "(nationality_region)" in row.name), None)
+    reason = (
+        f"{named.name} is {named.value}, above the policy maximum {named.threshold}."
+        if named
+        else "The disparity across nationality regions is above the policy maximum."
+    )
+    reject_request(
+        engine,
+        actor_id=ids["layla"],
+        request_id=request_id,
+        expected_row_version=view.row_version,
+        comment=f"Rejected: {reason} Do not use sensitive features as inputs.",
+        as_role="model_owner",
+    )
+
+
+def _roll_out(
+    settings: Settings,
+    engine: Engine,
+    policy: Policy,
+    ids: dict[str, str],
+    version_id: int,
+) -> None:
+    registry = registry_writer(settings)
+    plan = rollout_plan(policy)
+    shadow_days = policy.deployment.shadow_min_days
+    moment = datetime.now(UTC) - timedelta(days=shadow_days + len(plan))
+    previous = None
+    for target in plan:
+        # One day between steps, and the policy's minimum after the shadow step.
+        moment += timedelta(days=shadow_days if previous == "shadow" else 1)
+        advance_rollout(
+            engine,
+            actor_id=ids["priya"],
+            policy=policy,
+            version_id=version_id,
+            step=target.step,
+            percentage=target.percentage,
+            registry=registry,
+            now=moment,
+            note=f"{target.label} healthy; moving on.",
+        )
+        previous = target.step
+    for item, who in (
+        ("monitoring_active", "priya"),
+        ("alerts_configured", "priya"),
+        ("performance_baseline", "omar"),
+    ):
+        tick_post_deployment(
+            engine, actor_id=ids[who], version_id=version_id, item=item, note="Done."
+        )

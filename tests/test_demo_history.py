@@ -1,0 +1,149 @@
+"""The demo's seeded sign-off history, built into a home of its own."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from fairlearn.metrics import demographic_parity_difference
+from sqlmodel import select
+
+from governance.access import stable_user_id
+from governance.audit import verify_chain
+from governance.bootstrap import prepare_store
+from governance.demo.history import seed_history
+from governance.demo.world import build_demo
+from governance.evidence import latest_evidence, load_predictions
+from governance.inventory import list_versions
+from governance.settings import load_settings
+from governance.store import read_session
+from governance.tables import AuditEvent
+from governance.workflow import inbox, requests_of_version, rollout_status
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """build_demo, then seed_history, in a private SQLite home (not demo_world)."""
+    home = tmp_path_factory.mktemp("demo-history")
+    settings = load_settings({"GOVERNANCE_HOME": str(home)})
+    build_demo(settings, seed=7)
+    engine, policy = prepare_store(settings)
+    report = seed_history(settings, engine, policy)
+    yield settings, engine, policy, report
+    engine.dispose()
+
+
+def _versions(engine, model):
+    return {row.version: row for row in list_versions(engine, model)}
+
+
+def test_one_version_in_production_one_rejected_one_awaiting(seeded):
+    _, engine, _, report = seeded
+
+    leads = _versions(engine, "lead-scoring")
+    renewals = _versions(engine, "licence-renewal")
+
+    assert report.startswith("Sign-off history seeded in")
+    assert {v: row.stage for v, row in leads.items()} == {
+        "1": "development",
+        "2": "production",
+        "3": "development",
+    }
+    assert renewals["2"].stage == "approval"
+    statuses = {
+        (model, version): [
+            r.status for r in requests_of_version(engine, rows[version].id)
+        ]
+        for model, rows, version in (
+            ("lead-scoring", leads, "2"),
+            ("lead-scoring", leads, "3"),
+            ("licence-renewal", renewals, "2"),
+        )
+    }
+    assert statuses == {
+        ("lead-scoring", "2"): ["approved"],
+        ("lead-scoring", "3"): ["rejected"],
+        ("licence-renewal", "2"): ["pending"],
+    }
+
+
+def test_rejection_names_the_disparity_fairlearn_computes(seeded):
+    _, engine, _, _ = seeded
+    version = _versions(engine, "lead-scoring")["3"]
+    stored = latest_evidence(engine, "lead-scoring", "3")
+    test = load_predictions(stored, split="test")
+    y_pred = (test["y_score"] >= stored.evidence["decision_threshold"]).astype(int)
+
+    expected = demographic_parity_difference(
+        test["y_true"], y_pred, sensitive_features=test["nationality_region"]
+    )
+    request = requests_of_version(engine, version.id)[0]
+
+    assert request.change_class == "major"
+    assert [(d.approver_id, d.role, d.decision) for d in request.decisions] == [
+        (stable_user_id("layla"), "model_owner", "rejected")
+    ]
+    assert f"demographic_parity_difference (nationality_region) is {expected:.3f}" in (
+        request.decisions[0].comment
+    )
+
+
+def test_the_pending_request_waits_for_owner_and_security(seeded):
+    _, engine, policy, _ = seeded
+    version = _versions(engine, "licence-renewal")["2"]
+    request = requests_of_version(engine, version.id)[0]
+
+    assert [d.approver_id for d in request.decisions] == [stable_user_id("daniel")]
+    assert request.open_roles == ("model_owner", "security_officer")
+    assert [item.what for item in inbox(engine, policy, stable_user_id("sofia"))] == [
+        f"Decide approval request {request.id} as security officer"
+    ]
+
+
+def test_rollout_kept_the_shadow_minimum_and_mirrored_to_mlflow(seeded):
+    settings, engine, policy, _ = seeded
+    from mlflow.tracking import MlflowClient
+
+    version = _versions(engine, "lead-scoring")["2"]
+    steps = dict(rollout_status(engine, policy, version.id))
+    client = MlflowClient(settings.mlflow_tracking_uri, settings.mlflow_tracking_uri)
+
+    assert steps["canary-10"] - steps["shadow"] >= timedelta(
+        days=policy.deployment.shadow_min_days
+    )
+    assert str(client.get_registered_model("lead-scoring").aliases["production"]) == "2"
+    tags = client.get_model_version("lead-scoring", "2").tags
+    assert tags["governance.rollout_step"] == "production"
+
+
+def test_history_is_in_an_intact_audit_trail_by_the_right_people(seeded):
+    _, engine, _, _ = seeded
+
+    with read_session(engine) as session:
+        events = session.exec(select(AuditEvent).order_by(AuditEvent.seq)).all()
+    by_action = {}
+    for event in events:
+        by_action.setdefault(event.action, []).append(event.actor_id)
+
+    assert verify_chain(engine).is_intact
+    assert by_action["approval.requested"] == [stable_user_id("omar")] * 3
+    assert by_action["security.assessed"] == [stable_user_id("sofia")] * 3
+    assert set(by_action["rollout.step"]) == {stable_user_id("priya")}
+    assert by_action["approval.rejected"] == [stable_user_id("layla")]
+    assert json.loads(events[-1].payload) == {
+        "stories": ["lead-scoring/2", "lead-scoring/3", "licence-renewal/2"]
+    }
+
+
+def test_seeding_twice_changes_nothing(seeded):
+    settings, engine, policy, _ = seeded
+    with read_session(engine) as session:
+        before = len(session.exec(select(AuditEvent.seq)).all())
+
+    report = seed_history(settings, engine, policy)
+
+    with read_session(engine) as session:
+        after = len(session.exec(select(AuditEvent.seq)).all())
+    assert report == "The demo's sign-off history is already seeded; nothing changed."
+    assert after == before
