@@ -11,10 +11,8 @@ from governance.access import stable_user_id
 from governance.audit import verify_chain
 from governance.bootstrap import prepare_store
 from governance.demo.history import seed_history
-from governance.demo.world import build_demo
 from governance.evidence import latest_evidence, load_predictions
 from governance.inventory import list_versions
-from governance.settings import load_settings
 from governance.store import read_session
 from governance.tables import AuditEvent
 from governance.workflow import inbox, requests_of_version, rollout_status
@@ -23,14 +21,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
-    """build_demo, then seed_history, in a private SQLite home (not demo_world)."""
-    home = tmp_path_factory.mktemp("demo-history")
-    settings = load_settings({"GOVERNANCE_HOME": str(home)})
-    build_demo(settings, seed=7)
-    engine, policy = prepare_store(settings)
-    report = seed_history(settings, engine, policy)
-    yield settings, engine, policy, report
+def seeded(demo_world):
+    """The shared demo: build_demo ends by seeding the sign-off history."""
+    engine, policy = prepare_store(demo_world)
+    yield demo_world, engine, policy, None
     engine.dispose()
 
 
@@ -44,7 +38,6 @@ def test_one_version_in_production_one_rejected_one_awaiting(seeded):
     leads = _versions(engine, "lead-scoring")
     renewals = _versions(engine, "licence-renewal")
 
-    assert report.startswith("Sign-off history seeded in")
     assert {v: row.stage for v, row in leads.items()} == {
         "1": "development",
         "2": "production",
@@ -131,7 +124,8 @@ def test_history_is_in_an_intact_audit_trail_by_the_right_people(seeded):
     assert by_action["security.assessed"] == [stable_user_id("sofia")] * 3
     assert set(by_action["rollout.step"]) == {stable_user_id("priya")}
     assert by_action["approval.rejected"] == [stable_user_id("layla")]
-    assert json.loads(events[-1].payload) == {
+    seeded_event = next(e for e in events if e.action == "demo.history_seeded")
+    assert json.loads(seeded_event.payload) == {
         "stories": ["lead-scoring/2", "lead-scoring/3", "licence-renewal/2"]
     }
 
