@@ -12,13 +12,13 @@ st.set_page_config(
 pages = {
     "Models": [
         st.Page(
-            "pages/inventory.py",
+            "views/inventory.py",
             title="Inventory",
             icon=":material/inventory_2:",
             default=True,
         ),
         st.Page(
-            "pages/model.py",
+            "views/model.py",
             title="Model overview",
             icon=":material/dashboard:",
             url_path="model",
@@ -26,28 +26,28 @@ pages = {
     ],
     "Review": [
         st.Page(
-            "pages/explanations.py",
+            "views/explanations.py",
             title="Explanations",
             icon=":material/insights:",
             url_path="explanations",
         ),
         st.Page(
-            "pages/fairness.py",
+            "views/fairness.py",
             title="Fairness",
             icon=":material/balance:",
             url_path="fairness",
         ),
         st.Page(
-            "pages/drift.py", title="Drift", icon=":material/waves:", url_path="drift"
+            "views/drift.py", title="Drift", icon=":material/waves:", url_path="drift"
         ),
         st.Page(
-            "pages/data_quality.py",
+            "views/data_quality.py",
             title="Data quality",
             icon=":material/fact_check:",
             url_path="data-quality",
         ),
         st.Page(
-            "pages/model_card.py",
+            "views/model_card.py",
             title="Model card",
             icon=":material/description:",
             url_path="model-card",
@@ -55,22 +55,22 @@ pages = {
     ],
     "Sign-off": [
         st.Page(
-            "pages/inbox.py", title="My work", icon=":material/inbox:", url_path="inbox"
+            "views/inbox.py", title="My work", icon=":material/inbox:", url_path="inbox"
         ),
         st.Page(
-            "pages/request.py",
+            "views/request.py",
             title="Request approval",
             icon=":material/send:",
             url_path="request",
         ),
         st.Page(
-            "pages/review.py",
+            "views/review.py",
             title="Review and decide",
             icon=":material/task_alt:",
             url_path="review",
         ),
         st.Page(
-            "pages/deployment.py",
+            "views/deployment.py",
             title="Deployment",
             icon=":material/rocket_launch:",
             url_path="deployment",
@@ -78,13 +78,13 @@ pages = {
     ],
     "Governance": [
         st.Page(
-            "pages/people.py",
+            "views/people.py",
             title="People and roles",
             icon=":material/group:",
             url_path="people",
         ),
         st.Page(
-            "pages/audit.py",
+            "views/audit.py",
             title="Audit trail",
             icon=":material/link:",
             url_path="audit",

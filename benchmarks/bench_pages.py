@@ -29,18 +29,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = {
-    "inventory": ("pages/inventory.py", ""),
-    "model": ("pages/model.py", "model"),
-    "explanations": ("pages/explanations.py", "explanations"),
-    "fairness": ("pages/fairness.py", "fairness"),
-    "drift": ("pages/drift.py", "drift"),
-    "data_quality": ("pages/data_quality.py", "data-quality"),
-    "model_card": ("pages/model_card.py", "model-card"),
-    "inbox": ("pages/inbox.py", "inbox"),
-    "review": ("pages/review.py", "review"),
-    "deployment": ("pages/deployment.py", "deployment"),
-    "people": ("pages/people.py", "people"),
-    "audit": ("pages/audit.py", "audit"),
+    "inventory": ("views/inventory.py", ""),
+    "model": ("views/model.py", "model"),
+    "explanations": ("views/explanations.py", "explanations"),
+    "fairness": ("views/fairness.py", "fairness"),
+    "drift": ("views/drift.py", "drift"),
+    "data_quality": ("views/data_quality.py", "data-quality"),
+    "model_card": ("views/model_card.py", "model-card"),
+    "inbox": ("views/inbox.py", "inbox"),
+    "review": ("views/review.py", "review"),
+    "deployment": ("views/deployment.py", "deployment"),
+    "people": ("views/people.py", "people"),
+    "audit": ("views/audit.py", "audit"),
 }
 MODELS, VERSIONS, EVENTS = 100, 3, 100_000
 

@@ -22,10 +22,10 @@ TIMEOUT = 60
 class NavigationOnly(PagesManager):
     """AppTest's pages manager without the pages/-folder (v1) detection.
 
-    AppTest resets ``PagesManager.uses_pages_directory`` before every run, so with
-    a ``pages/`` folder each rerun executes the selected page without ``app.py``
-    (what makes the sidebar vanish after a widget rerun). A server detects it
-    once, and ``st.navigation`` in ``app.py`` turns it off on the first run.
+    AppTest resets ``PagesManager.uses_pages_directory`` before every run; with a
+    ``pages/`` folder beside ``app.py`` each rerun would execute the selected page
+    without ``app.py``. The console keeps its pages in ``views/`` so neither a
+    server nor AppTest enters that mode; this guard keeps it that way in tests.
     """
 
     def __init__(self, *args, **kwargs):

@@ -94,7 +94,7 @@ def test_sidebar_shows_the_acting_person_and_role(seeded_home):
 
 
 def test_model_page_shows_versions_and_registered_data(seeded_home):
-    app = _run("pages/model.py", model_name="lead-scoring")
+    app = _run("views/model.py", model_name="lead-scoring")
 
     assert app.title[0].value == "lead-scoring"
     assert list(app.dataframe[0].value["Version"]) == ["2", "1"]
@@ -103,7 +103,7 @@ def test_model_page_shows_versions_and_registered_data(seeded_home):
 
 
 def test_people_page_lists_roles(seeded_home):
-    app = _run("pages/people.py")
+    app = _run("views/people.py")
 
     table = app.dataframe[0].value
     row = table[table["Name"] == "Chen Wei"].iloc[0]
@@ -113,7 +113,7 @@ def test_people_page_lists_roles(seeded_home):
 
 
 def test_audit_page_verifies_the_chain(seeded_home):
-    app = _run("pages/audit.py")
+    app = _run("views/audit.py")
 
     app.button(key="audit_verify").click().run()
 

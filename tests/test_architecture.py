@@ -74,7 +74,7 @@ def test_importing_the_domain_loads_no_ui_and_no_heavy_library():
     "path",
     [
         ROOT / "app.py",
-        *sorted((ROOT / "pages").glob("*.py")),
+        *sorted((ROOT / "views").glob("*.py")),
         *sorted((ROOT / "ui").glob("*.py")),
     ],
     ids=lambda path: str(path.relative_to(ROOT)),

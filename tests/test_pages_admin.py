@@ -7,7 +7,7 @@ from governance.errors import PermissionDeniedError
 from governance.identity import sign_in_local
 from tests.app_support import app_home, open_page, person
 
-PEOPLE_PAGE = "pages/people.py"
+PEOPLE_PAGE = "views/people.py"
 PASSWORD = "a long enough pass phrase"
 
 
@@ -80,12 +80,12 @@ def test_granted_and_revoked_roles_take_effect_at_once(app_store):
     app.button(key="people_grant").click().run()
     assert app.success[0].value == "ML engineer granted."
     assert get_person(engine, person("layla")).roles == ("model_owner", "ml_engineer")
-    layla = open_page("layla", "pages/inbox.py")
+    layla = open_page("layla", "views/inbox.py")
     assert "Model owner, ML engineer" in layla.main.caption[0].value
 
     app.button(key="people_revoke").click().run()
     assert app.success[0].value == "ML engineer revoked."
-    layla = open_page("layla", "pages/inbox.py")
+    layla = open_page("layla", "views/inbox.py")
     assert "(Model owner)" in layla.main.caption[0].value
 
 
@@ -99,7 +99,7 @@ def test_deactivated_person_can_no_longer_act(app_store):
     assert app.success[0].value == "Account deactivated."
     table = app.dataframe[0].value
     assert not bool(table[table["Username"] == "omar"].iloc[0]["Active"])
-    omar = open_page("omar", "pages/request.py")
+    omar = open_page("omar", "views/request.py")
     assert omar.info[0].value.startswith("Sign in with an account that holds a role")
 
 

@@ -41,7 +41,7 @@ def _open(version, model=MODEL):
     app.session_state["model_name"] = model
     app.session_state["version_name"] = version
     app.run()
-    app.switch_page("pages/data_quality.py")
+    app.switch_page("views/data_quality.py")
     app.run()
     assert not app.exception, app.exception
     return app

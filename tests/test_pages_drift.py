@@ -92,7 +92,7 @@ def _open(version, model=MODEL):
     app.session_state["model_name"] = model
     app.session_state["version_name"] = version
     app.run()
-    app.switch_page("pages/drift.py")
+    app.switch_page("views/drift.py")
     app.run()
     assert not app.exception, app.exception
     return app

@@ -49,7 +49,7 @@ def _open(version):
     app.session_state["model_name"] = MODEL
     app.session_state["version_name"] = version
     app.run()
-    app.switch_page("pages/explanations.py")
+    app.switch_page("views/explanations.py")
     app.run()
     assert not app.exception, app.exception
     return app

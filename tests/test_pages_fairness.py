@@ -46,7 +46,7 @@ def _open(version):
     app.session_state["model_name"] = MODEL
     app.session_state["version_name"] = version
     app.run()
-    app.switch_page("pages/fairness.py")
+    app.switch_page("views/fairness.py")
     app.run()
     assert not app.exception, app.exception
     return app

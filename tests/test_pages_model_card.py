@@ -64,7 +64,7 @@ def _open(version, person="omar"):
     app.session_state["version_name"] = version
     app.session_state["acting_user_id"] = stable_user_id(person)
     app.run()
-    app.switch_page("pages/model_card.py")
+    app.switch_page("views/model_card.py")
     app.run()
     assert not app.exception, app.exception
     return app

@@ -41,7 +41,7 @@ def _open(version):
     app.session_state["model_name"] = MODEL
     app.session_state["version_name"] = version
     app.run()
-    app.switch_page("pages/model.py")
+    app.switch_page("views/model.py")
     app.run()
     assert not app.exception, app.exception
     return app

@@ -22,8 +22,8 @@ from tests.workflow.conftest import (
     walk_to_approval,
 )
 
-REVIEW, REQUEST_PAGE = "pages/review.py", "pages/request.py"
-DEPLOYMENT, INBOX = "pages/deployment.py", "pages/inbox.py"
+REVIEW, REQUEST_PAGE = "views/review.py", "views/request.py"
+DEPLOYMENT, INBOX = "views/deployment.py", "views/inbox.py"
 DEMO = {
     "scientist": person("omar"),
     "engineer": person("priya"),

@@ -11,9 +11,9 @@ from ui.context import acting_person, store
 from ui.signoff import open_version, signed_in_or_stop
 
 PAGE_OF_ACTION = {
-    "approval.decide": "pages/review.py",
-    "approval.request": "pages/request.py",
-    "rollout.step": "pages/deployment.py",
+    "approval.decide": "views/review.py",
+    "approval.request": "views/request.py",
+    "rollout.step": "views/deployment.py",
 }
 
 settings, engine, policy = store()
@@ -58,7 +58,7 @@ chosen = st.selectbox(
 )
 if st.button("Open", key="inbox_open", type="primary"):
     item = items[chosen]
-    page = PAGE_OF_ACTION.get(item.action, "pages/review.py")
+    page = PAGE_OF_ACTION.get(item.action, "views/review.py")
     if item.action.startswith("post_deployment."):
-        page = "pages/deployment.py"
+        page = "views/deployment.py"
     open_version(item.model_name, item.version, page)

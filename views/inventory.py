@@ -66,4 +66,4 @@ st.caption(f"{len(shown)} of {len(rows)} models. Select a row to open the model.
 
 if event.selection.rows:
     st.session_state["model_name"] = shown[event.selection.rows[0]].name
-    st.switch_page("pages/model.py")
+    st.switch_page("views/model.py")
