@@ -83,10 +83,8 @@ def test_inventory_search_filters_rows(seeded_home):
 
 
 def test_sidebar_shows_the_acting_person_and_role(seeded_home):
-    # Chosen through session state: AppTest drops the sidebar from its element tree
-    # after a widget rerun under st.navigation (seen on Streamlit 1.67), while a
-    # browser keeps it; the browser tests cover the widget itself.
-    app = _run(acting_user_id=stable_user_id("daniel"))
+    app = _run()
+    app.sidebar.selectbox[0].select(stable_user_id("daniel")).run()
 
     assert app.sidebar.selectbox[0].value == stable_user_id("daniel")
     assert "Daniel Okafor" in app.sidebar.caption[0].value
