@@ -146,7 +146,7 @@ def time_pages(home: Path) -> dict[str, dict[str, float]]:
         results[name] = {"first": timings[0], "repeat": timings[1]}
         if name == "model":
             started = time.perf_counter()
-            app.selectbox(key="model_select").select("model-050").run()
+            app.selectbox(key="overview_model").select("model-050").run()
             results[name]["selectbox"] = time.perf_counter() - started
         if name == "fairness":
             slider = app.slider[0]
@@ -256,10 +256,13 @@ def bytes_sent(home: Path) -> dict[str, int]:
 
 
 def main() -> int:
+    # ``--home DIR`` reuses (or keeps) a built store between runs.
+    kept = sys.argv[sys.argv.index("--home") + 1] if "--home" in sys.argv else None
     with tempfile.TemporaryDirectory() as folder:
-        home = Path(folder)
+        home = Path(kept or folder)
         started = time.perf_counter()
-        build_store(home)
+        if not (home / "governance.db").exists():
+            build_store(home)
         print(
             f"store built in {time.perf_counter() - started:.0f} s: {MODELS} models, {MODELS * VERSIONS} versions (about), {EVENTS:,} audit events\n"
         )

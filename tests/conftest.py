@@ -145,3 +145,35 @@ def assessed_demo(demo_world: Settings) -> Settings:
         assert latest_evidence(engine, "lead-scoring", version) is not None
     engine.dispose()
     return demo_world
+
+
+@pytest.fixture
+def demo_home(
+    assessed_demo: Settings, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """The assessed demo as the app's data directory, with Streamlit caches cleared."""
+    import streamlit as st
+
+    monkeypatch.setenv("GOVERNANCE_HOME", str(assessed_demo.home))
+    for name in (
+        "GOVERNANCE_DATABASE_URL",
+        "MLFLOW_TRACKING_URI",
+        "MLFLOW_REGISTRY_URI",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield assessed_demo
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def stored_v3(demo_home: Settings) -> object:
+    """The latest stored evidence of the demo's lead-scoring v3."""
+    from governance.evidence import latest_evidence
+
+    engine, _ = prepare_store(demo_home)
+    stored = latest_evidence(engine, "lead-scoring", "3")
+    engine.dispose()
+    return stored

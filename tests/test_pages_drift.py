@@ -12,7 +12,7 @@ from governance.access import SYSTEM_USER_ID, stable_user_id
 from governance.audit import unit_of_work
 from governance.bootstrap import prepare_store
 from governance.demo.world import seed_people
-from governance.evidence import evidently_report_path, latest_evidence
+from governance.evidence import evidently_report_path
 from governance.inventory import register_version
 from governance.settings import load_settings
 from governance.tables import Assessment
@@ -24,23 +24,6 @@ MODEL = "lead-scoring"
 def _clear_caches():
     st.cache_resource.clear()
     st.cache_data.clear()
-
-
-@pytest.fixture
-def demo_home(assessed_demo, monkeypatch):
-    monkeypatch.setenv("GOVERNANCE_HOME", str(assessed_demo.home))
-    monkeypatch.delenv("GOVERNANCE_DATABASE_URL", raising=False)
-    _clear_caches()
-    yield assessed_demo
-    _clear_caches()
-
-
-@pytest.fixture
-def stored_v3(demo_home):
-    engine, _ = prepare_store(demo_home)
-    stored = latest_evidence(engine, MODEL, "3")
-    engine.dispose()
-    return stored
 
 
 @pytest.fixture

@@ -6,37 +6,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from governance.bootstrap import prepare_store
-from governance.evidence import PREDICTIONS_FILE, latest_evidence, load_predictions
+from governance.evidence import PREDICTIONS_FILE, load_predictions
 from governance.review import find_feature
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 MODEL = "lead-scoring"
-
-
-@pytest.fixture
-def demo_home(assessed_demo, monkeypatch):
-    monkeypatch.setenv("GOVERNANCE_HOME", str(assessed_demo.home))
-    monkeypatch.delenv("GOVERNANCE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield assessed_demo
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
-@pytest.fixture
-def stored_v3(demo_home):
-    engine, _ = prepare_store(demo_home)
-    stored = latest_evidence(engine, MODEL, "3")
-    engine.dispose()
-    return stored
 
 
 def _open(version):

@@ -31,15 +31,6 @@ def _clear_caches():
 
 
 @pytest.fixture
-def demo_home(assessed_demo, monkeypatch):
-    monkeypatch.setenv("GOVERNANCE_HOME", str(assessed_demo.home))
-    monkeypatch.delenv("GOVERNANCE_DATABASE_URL", raising=False)
-    _clear_caches()
-    yield assessed_demo
-    _clear_caches()
-
-
-@pytest.fixture
 def private_demo(assessed_demo, tmp_path, monkeypatch):
     """A copy of the assessed demo's store that a test may write to."""
     home = tmp_path / "home"

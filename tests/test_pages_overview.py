@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from governance.bootstrap import prepare_store
@@ -14,18 +13,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 MODEL = "lead-scoring"
-
-
-@pytest.fixture
-def demo_home(assessed_demo, monkeypatch):
-    monkeypatch.setenv("GOVERNANCE_HOME", str(assessed_demo.home))
-    monkeypatch.delenv("GOVERNANCE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield assessed_demo
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 @pytest.fixture
