@@ -150,8 +150,9 @@ def test_a_missing_evidently_report_is_shown_plainly(stored_v3):
     finally:
         shutil.move(hidden, report)
 
-    assert "evidently_drift.html" in app.warning[-1].value
-    assert "is missing" in app.warning[-1].value
+    missing = [w.value for w in app.main.warning if "evidently_drift.html" in w.value]
+    assert len(missing) == 1
+    assert "is missing" in missing[0]
     assert not app.get("download_button")
 
 
@@ -186,8 +187,11 @@ def test_an_empty_month_of_current_data_is_named(hand_made):
     app = _open("1", model="churn")
 
     assert app.success[0].value.startswith("No feature drifted past")
-    assert app.warning[0].value == "Moderate shift (PSI > 0.1): visits 0.120."
-    assert app.warning[1].value == "No current rows in 2026-10: those months are empty."
+    assert app.main.warning[0].value == "Moderate shift (PSI > 0.1): visits 0.120."
+    assert (
+        app.main.warning[1].value
+        == "No current rows in 2026-10: those months are empty."
+    )
     assert "No distribution of visits was stored" in app.info[0].value
-    assert "has no evidently report" in app.warning[2].value
+    assert "has no evidently report" in app.main.warning[2].value
     assert _spec(app, "drift_windows")["data"][0]["z"] == [[0.02, None, 0.3]]

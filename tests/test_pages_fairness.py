@@ -129,7 +129,7 @@ def test_intersection_shows_groups_too_small_to_judge(stored_v3):
     feature = find_feature(stored_v3.evidence, name)
     small = [g for g in feature["groups"] if g["is_too_small"]]
     assert small
-    warning = app.warning[0].value
+    warning = app.main.warning[0].value
     assert warning.startswith(f"{len(small)} of {len(feature['groups'])} groups")
     assert f"{small[0]['group']} (n={small[0]['count']})" in warning
     labels = _spec(app, 0)["data"][0]["x"]
