@@ -8,6 +8,7 @@ standard error says which and what to do.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -49,9 +50,7 @@ def _cmd_policy_install(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     if args.file:
-        settings = type(settings)(
-            **{**settings.__dict__, "policy_path": Path(args.file)}
-        )
+        settings = dataclasses.replace(settings, policy_path=Path(args.file))
     _, policy = prepare_store(settings)
     _say(f"Policy {policy.version} ({policy.content_hash[:12]}) is in force.")
     return EXIT_OK
@@ -76,10 +75,8 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
     from governance.audit import export_csv, export_jsonl
 
     lines = export_jsonl(_engine()) if args.format == "jsonl" else export_csv(_engine())
-    count = 0
     with open(args.out, "w", encoding="utf-8", newline="") as handle:
-        for count, line in enumerate(lines, start=1):  # noqa: B007
-            handle.write(line)
+        handle.writelines(lines)
     _say(f"Wrote {args.out} ({args.format}).")
     return EXIT_OK
 
@@ -104,12 +101,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_bootstrap(args: argparse.Namespace) -> int:
+    from governance.bootstrap import prepare_store
     from governance.demo.world import build_demo, demo_is_built
     from governance.settings import load_settings
 
     settings = load_settings()
-    from governance.bootstrap import prepare_store
-
     engine, _ = prepare_store(settings)
     if demo_is_built(engine) or not args.with_demo:
         _say("Store ready.")

@@ -52,7 +52,7 @@ from governance.assessment.risk import (
 )
 from governance.audit import unit_of_work
 from governance.datasets import read_dataset
-from governance.errors import GovernanceError, InvalidInputError, NotFoundError
+from governance.errors import InvalidInputError, NotFoundError
 from governance.policy import Policy
 from governance.registration import check_columns, check_target
 from governance.settings import Settings
@@ -766,10 +766,8 @@ def _store(
                 },
             )
             assessment_id = assessment.id
-    except GovernanceError:
-        shutil.rmtree(final, ignore_errors=True)
-        raise
-    except Exception:
+    except BaseException:
+        # The evidence is recorded or not at all: no folder without its row.
         shutil.rmtree(final, ignore_errors=True)
         raise
     logger.info(
