@@ -67,3 +67,18 @@ def open_page(as_user: str, page: str | None = None, **state) -> AppTest:
         app.switch_page(page).run()
     assert not app.exception, app.exception
     return app
+
+
+def open_view(
+    page: str, *, version: str, model: str = "lead-scoring", **state
+) -> AppTest:
+    """Run the app on ``page`` with ``model`` and ``version`` chosen, no error allowed."""
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.session_state["model_name"] = model
+    app.session_state["version_name"] = version
+    for key, value in state.items():
+        app.session_state[key] = value
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app

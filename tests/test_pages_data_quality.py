@@ -1,10 +1,7 @@
 """The data quality page (AppTest): on the assessed demo, and on failing evidence."""
 
-from pathlib import Path
-
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from governance.access import SYSTEM_USER_ID, stable_user_id
 from governance.audit import unit_of_work
@@ -14,8 +11,8 @@ from governance.evidence import latest_evidence
 from governance.inventory import register_version
 from governance.settings import load_settings
 from governance.tables import Assessment
+from tests.app_support import open_view
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 MODEL = "lead-scoring"
 
 
@@ -37,14 +34,7 @@ def stored_v3(assessed_demo, monkeypatch):
 
 
 def _open(version, model=MODEL):
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["model_name"] = model
-    app.session_state["version_name"] = version
-    app.run()
-    app.switch_page("views/data_quality.py")
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return open_view("views/data_quality.py", model=model, version=version)
 
 
 def _metrics(app):

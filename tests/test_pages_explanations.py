@@ -3,10 +3,8 @@
 import json
 import math
 import shutil
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from governance.evidence import (
     SHAP_FOLDER,
@@ -14,22 +12,15 @@ from governance.evidence import (
     load_shap,
 )
 from governance.review import MASK
+from tests.app_support import open_view
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 MODEL = "lead-scoring"
 
 
 def _open(version):
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["model_name"] = MODEL
-    app.session_state["version_name"] = version
-    app.run()
-    app.switch_page("views/explanations.py")
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return open_view("views/explanations.py", version=version)
 
 
 def _spec(app, index):

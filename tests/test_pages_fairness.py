@@ -2,32 +2,21 @@
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from governance.evidence import PREDICTIONS_FILE, load_predictions
 from governance.review import find_feature
+from tests.app_support import open_view
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 MODEL = "lead-scoring"
 
 
 def _open(version):
-    # Model and version are chosen through session state: under st.navigation
-    # AppTest loses the page's widgets set before switch_page (Streamlit 1.67).
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["model_name"] = MODEL
-    app.session_state["version_name"] = version
-    app.run()
-    app.switch_page("views/fairness.py")
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return open_view("views/fairness.py", version=version)
 
 
 def _spec(app, index):

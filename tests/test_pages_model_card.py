@@ -1,11 +1,9 @@
 """The model card page (AppTest) on the assessed demo and on a private copy of it."""
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from governance.access import stable_user_id
 from governance.audit import verify_chain
@@ -13,10 +11,10 @@ from governance.bootstrap import prepare_store
 from governance.evidence import latest_evidence
 from governance.model_card import SECTIONS, card_html, card_markdown, latest_card
 from governance.settings import load_settings
+from tests.app_support import open_view
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 MODEL = "lead-scoring"
 NOTES = {
     "description": "Ranks inbound free-zone leads for the sales team.",
@@ -50,15 +48,9 @@ def private_demo(assessed_demo, tmp_path, monkeypatch):
 
 
 def _open(version, person="omar"):
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["model_name"] = MODEL
-    app.session_state["version_name"] = version
-    app.session_state["acting_user_id"] = stable_user_id(person)
-    app.run()
-    app.switch_page("views/model_card.py")
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return open_view(
+        "views/model_card.py", version=version, acting_user_id=stable_user_id(person)
+    )
 
 
 def _submit(app, version_id, notes):

@@ -1,17 +1,15 @@
 """The model overview on the assessed demo (AppTest): risk, standards, comparison."""
 
 import json
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from governance.bootstrap import prepare_store
 from governance.evidence import latest_evidence
+from tests.app_support import open_view
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 MODEL = "lead-scoring"
 
 
@@ -24,14 +22,7 @@ def evidence(demo_home):
 
 
 def _open(version):
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.session_state["model_name"] = MODEL
-    app.session_state["version_name"] = version
-    app.run()
-    app.switch_page("views/model.py")
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return open_view("views/model.py", version=version)
 
 
 def _table(app, column):
