@@ -76,6 +76,32 @@ pages = {
             url_path="deployment",
         ),
     ],
+    "Operations": [
+        st.Page(
+            "views/monitoring.py",
+            title="Monitoring",
+            icon=":material/monitor_heart:",
+            url_path="monitoring",
+        ),
+        st.Page(
+            "views/serving.py",
+            title="Shadow and canary",
+            icon=":material/call_split:",
+            url_path="shadow-canary",
+        ),
+        st.Page(
+            "views/incidents.py",
+            title="Incidents",
+            icon=":material/emergency:",
+            url_path="incidents",
+        ),
+        st.Page(
+            "views/calendar.py",
+            title="Review calendar",
+            icon=":material/event:",
+            url_path="calendar",
+        ),
+    ],
     "Governance": [
         st.Page(
             "views/people.py",
@@ -88,6 +114,30 @@ pages = {
             title="Audit trail",
             icon=":material/link:",
             url_path="audit",
+        ),
+        st.Page(
+            "views/reports.py",
+            title="Compliance reports",
+            icon=":material/summarize:",
+            url_path="reports",
+        ),
+        st.Page(
+            "views/kpis.py",
+            title="Governance KPIs",
+            icon=":material/trending_up:",
+            url_path="kpis",
+        ),
+        st.Page(
+            "views/training.py",
+            title="Training",
+            icon=":material/school:",
+            url_path="training",
+        ),
+        st.Page(
+            "views/records.py",
+            title="Retention and backup",
+            icon=":material/inventory:",
+            url_path="records",
         ),
     ],
 }

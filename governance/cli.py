@@ -14,6 +14,13 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from governance import (
+    cli_incidents,
+    cli_monitoring,
+    cli_records,
+    cli_reports,
+    cli_serving,
+)
 from governance.errors import GovernanceError
 
 logger = logging.getLogger(__name__)
@@ -376,6 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bootstrap.add_argument("--seed", type=int, default=7)
     bootstrap.set_defaults(run=_cmd_bootstrap)
+
+    for area in (cli_monitoring, cli_incidents, cli_serving, cli_records, cli_reports):
+        area.add_commands(commands)
     return parser
 
 

@@ -3,8 +3,13 @@
 from alembic import context
 from sqlmodel import SQLModel
 
+import governance.audit_records_tables  # noqa: F401  (checkpoints, holds, 0008)
 import governance.identity_tables  # noqa: F401  (sign-in credentials, migration 0004)
+import governance.incident_tables  # noqa: F401  (incidents, calendar, migration 0006)
 import governance.model_card_tables  # noqa: F401  (the model card, migration 0003)
+import governance.operations_tables  # noqa: F401  (monitoring, alerts, migration 0005)
+import governance.records_tables  # noqa: F401  (reports, training, migration 0009)
+import governance.serving_tables  # noqa: F401  (shadow and canary, migration 0007)
 import governance.tables  # noqa: F401  (registers the tables on the metadata)
 import governance.workflow_tables  # noqa: F401  (the workflow's tables, migration 0002)
 

@@ -1,0 +1,3 @@
+"""Incidents with playbook steps, and the review calendar. (migration 0006)."""
+
+from __future__ import annotations

@@ -1,0 +1,19 @@
+"""Monitoring: time series per version, triggers, alerts and their deliveries, retraining requests.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-03 18:30:00.000000
+"""
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

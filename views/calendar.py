@@ -1,0 +1,6 @@
+"""Review calendar."""
+
+import streamlit as st
+
+st.title("Review calendar")
+st.info("This page is being built.")

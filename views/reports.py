@@ -1,0 +1,6 @@
+"""Compliance reports."""
+
+import streamlit as st
+
+st.title("Compliance reports")
+st.info("This page is being built.")

@@ -1,0 +1,6 @@
+"""Training."""
+
+import streamlit as st
+
+st.title("Training")
+st.info("This page is being built.")
