@@ -111,6 +111,17 @@ def build_demo(
     from governance.demo.history import seed_history
 
     history = seed_history(settings, engine, policy)
+    operated = time.perf_counter()
+    from governance.demo.incidents import seed_incidents
+    from governance.demo.production import seed_production
+    from governance.demo.records import seed_records
+    from governance.demo.serving import seed_serving
+
+    stories = [
+        add_part(settings, engine, policy)
+        for add_part in (seed_production, seed_serving, seed_incidents, seed_records)
+    ]
+    operated = time.perf_counter() - operated
     with unit_of_work(engine) as work:
         work.record(
             actor_id=SYSTEM_USER_ID,
@@ -124,7 +135,8 @@ def build_demo(
     return (
         f"Demo world built in {total:.1f} s: {len(DEMO_PEOPLE)} people, "
         f"{len(versions)} model versions (data and training {trained - phase:.1f} s, "
-        f"registration {registered - trained:.1f} s). {history}"
+        f"registration {registered - trained:.1f} s, operations and records "
+        f"{operated:.1f} s). {history} {' '.join(s for s in stories if s)}"
     )
 
 
