@@ -1,0 +1,1 @@
+"""Operations after deployment: monitoring, triggers, alerts, incidents, reviews."""
