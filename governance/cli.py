@@ -15,11 +15,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from governance import (
+    cli_alerts,
     cli_incidents,
     cli_monitoring,
     cli_records,
     cli_reports,
     cli_serving,
+    cli_training,
 )
 from governance.errors import GovernanceError
 
@@ -384,7 +386,16 @@ def build_parser() -> argparse.ArgumentParser:
     bootstrap.add_argument("--seed", type=int, default=7)
     bootstrap.set_defaults(run=_cmd_bootstrap)
 
-    for area in (cli_monitoring, cli_incidents, cli_serving, cli_records, cli_reports):
+    areas = (
+        cli_monitoring,
+        cli_alerts,
+        cli_incidents,
+        cli_serving,
+        cli_records,
+        cli_reports,
+        cli_training,
+    )
+    for area in areas:
         area.add_commands(commands)
     return parser
 

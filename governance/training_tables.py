@@ -1,0 +1,3 @@
+"""Training courses' completion records. (migration 0010)."""
+
+from __future__ import annotations
