@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from governance.audit import UnitOfWork, unit_of_work
+from governance.audit import UnitOfWork, note_attempt, unit_of_work
 from governance.errors import (
     ConflictError,
     InvalidInputError,
@@ -76,6 +76,7 @@ def roles_of(session: Session, user_id: str) -> set[str]:
 
 def require_role(session: Session, user_id: str, *roles: str) -> None:
     """Raise unless ``user_id`` is active and holds at least one of ``roles``."""
+    note_attempt(session, actor_id=user_id, action="role:" + "|".join(roles))
     user = session.get(User, user_id)
     if user is None or not user.is_active:
         raise PermissionDeniedError(f"User {user_id} is unknown or deactivated.")
@@ -141,12 +142,14 @@ def add_user(
         work.session.add(
             RoleAssignment(user_id=user.id, role=role, granted_by=actor_id)
         )
+    # The trail keeps the stable id only: a username, name or e-mail in an event
+    # could never be erased, since events cannot change (GDPR erasure).
     work.record(
         actor_id=actor_id,
         action="user.created",
         entity_type="user",
         entity_id=user.id,
-        payload={"username": username, "roles": sorted(roles)},
+        payload={"roles": sorted(roles)},
     )
     return user
 

@@ -199,6 +199,15 @@ class ChangeManagement(_Section):
     classes: dict[Literal["minor", "major", "critical"], ChangeClass]
 
 
+class ServingEvidence(_Section):
+    """Bounds on shadow and canary evidence read from prediction logs."""
+
+    min_rows: PositiveInt
+    min_shadow_agreement: Fraction
+    max_score_psi: Annotated[float, Field(gt=0.0)]
+    max_selection_rate_difference: Fraction
+
+
 class Deployment(_Section):
     """Staged rollout: staging, shadow, canary steps, production."""
 
@@ -206,6 +215,7 @@ class Deployment(_Section):
     shadow_min_days: PositiveInt
     shadow_max_days: PositiveInt
     canary_percentages: list[Annotated[int, Field(gt=0, le=100)]]
+    evidence: ServingEvidence
 
     @model_validator(mode="after")
     def _ordered(self) -> Deployment:
@@ -219,21 +229,82 @@ class Deployment(_Section):
 
 
 class Monitoring(_Section):
-    """Retraining triggers."""
+    """Production windows and the retraining triggers evaluated on them."""
 
     performance_drop_fraction: Fraction
+    performance_drop_metrics: Annotated[
+        list[Literal["auc", "precision", "recall"]], Field(min_length=1)
+    ]
     min_window_rows: PositiveInt
+    window: Literal["daily", "weekly", "monthly"]
     retrain_on_fairness_violation: bool
     scheduled_retraining: Cadence
+    denied_burst_count: PositiveInt
+    denied_burst_minutes: PositiveInt
+
+
+ReviewKind = Literal["performance", "drift", "model", "governance"]
+IncidentKind = Literal["performance", "bias", "security"]
 
 
 class Reviews(_Section):
-    """How often each review is due."""
+    """How often each review is due, and the role each review is assigned to."""
 
     performance: Cadence
     drift: Cadence
     model: Cadence
     governance: Cadence
+    assigned_to: dict[ReviewKind, Role]
+    max_notes_chars: PositiveInt
+
+    @field_validator("assigned_to")
+    @classmethod
+    def _every_review_assigned(
+        cls, assigned_to: dict[ReviewKind, Role]
+    ) -> dict[ReviewKind, Role]:
+        missing = {"performance", "drift", "model", "governance"} - set(assigned_to)
+        if missing:
+            raise ValueError(f"no role for reviews: {', '.join(sorted(missing))}")
+        return assigned_to
+
+
+class Playbook(_Section):
+    """One incident kind's playbook: its steps in order and the role working it."""
+
+    handled_by: Role
+    steps: Annotated[
+        list[Annotated[str, Field(pattern=r"^[a-z][a-z_]*$", max_length=40)]],
+        Field(min_length=1),
+    ]
+    rollback_step: str | None = None
+
+    @model_validator(mode="after")
+    def _steps_known(self) -> Playbook:
+        if len(set(self.steps)) != len(self.steps):
+            raise ValueError("steps must not repeat")
+        if self.rollback_step is not None and self.rollback_step not in self.steps:
+            raise ValueError("rollback_step must be one of the steps")
+        return self
+
+
+class Incidents(_Section):
+    """Incident reports and the playbook of each kind."""
+
+    severities: Annotated[list[str], Field(min_length=1)]
+    max_description_chars: PositiveInt
+    max_note_chars: PositiveInt
+    max_evidence_links: PositiveInt
+    playbooks: dict[IncidentKind, Playbook]
+
+    @field_validator("playbooks")
+    @classmethod
+    def _every_kind_has_a_playbook(
+        cls, playbooks: dict[IncidentKind, Playbook]
+    ) -> dict[IncidentKind, Playbook]:
+        missing = {"performance", "bias", "security"} - set(playbooks)
+        if missing:
+            raise ValueError(f"no playbook for kinds: {', '.join(sorted(missing))}")
+        return playbooks
 
 
 class Reporting(_Section):
@@ -262,6 +333,15 @@ class Retention(_Section):
     compliance_reports_years: PositiveInt
 
 
+class Alerts(_Section):
+    """How alert deliveries are retried before they are given up."""
+
+    delivery_max_attempts: PositiveInt
+    delivery_first_retry_minutes: PositiveInt
+    delivery_backoff_factor: Annotated[float, Field(ge=1.0)]
+    delivery_claim_minutes: PositiveInt
+
+
 class Policy(_Section):
     """Every number and rule of the governance framework, validated."""
 
@@ -278,9 +358,11 @@ class Policy(_Section):
     deployment: Deployment
     monitoring: Monitoring
     reviews: Reviews
+    incidents: Incidents
     reporting: Reporting
     training: Training
     retention: Retention
+    alerts: Alerts
 
     @cached_property
     def content_hash(self) -> str:
@@ -291,6 +373,25 @@ class Policy(_Section):
             separators=(",", ":"),
         )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def reaches(value: float, threshold: float, *, falling: bool = False) -> bool:
+    """Whether ``value`` reached a policy threshold, the boundary included.
+
+    The console's one reading of every threshold that flags or triggers: a PSI of
+    exactly ``drift.psi_retrain``, a drop of exactly
+    ``monitoring.performance_drop_fraction`` or a disparity of exactly the
+    fairness bound counts (see the ``monitoring`` section of the policy file).
+
+    Parameters
+    ----------
+    value, threshold
+        The measured value and the policy's threshold.
+    falling
+        The value counts by falling to the threshold (a metric that dropped to
+        its line) instead of rising to it (a PSI, a disparity, a drop).
+    """
+    return value <= threshold if falling else value >= threshold
 
 
 def parse_policy(text: str, *, source: str = "policy") -> Policy:

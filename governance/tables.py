@@ -99,6 +99,8 @@ class GovernedModel(SQLModel, table=True):
     owner_id: str = Field(foreign_key="user_account.id", max_length=64)
     is_retired: bool = False
     created_at: datetime = Field(default_factory=utc_now)
+    # When the model was retired; its retention clock runs from here (migration 0008).
+    retired_at: datetime | None = None
 
 
 class ModelVersion(SQLModel, table=True):
@@ -156,6 +158,14 @@ class Incident(SQLModel, table=True):
     description: str = Field(sa_column=Column(Text, nullable=False))
     reported_by: str = Field(foreign_key="user_account.id", max_length=64)
     reported_at: datetime = Field(default_factory=utc_now)
+    # Added by migration 0006 (hence nullable): the playbook's handling role as the
+    # policy named it when the incident opened, the evidence links, and closure.
+    handled_by: str | None = Field(default=None, max_length=40)
+    evidence_links: list[str] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    closed_at: datetime | None = None
+    policy_version: str | None = Field(default=None, max_length=40)
 
 
 class Job(SQLModel, table=True):

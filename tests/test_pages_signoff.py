@@ -9,11 +9,13 @@ from sqlmodel import select
 
 from governance.audit import verify_chain
 from governance.errors import PermissionDeniedError
+from governance.operations.serving import decision_thresholds
 from governance.store import read_session, write_session
 from governance.tables import AuditEvent, ModelVersion
-from governance.workflow import advance_rollout, requests_of_version
+from governance.workflow import advance_rollout, requests_of_version, rollout_status
 from governance.workflow_tables import ApprovalRequest
 from tests.app_support import app_home, open_page, person
+from tests.operations.serving_support import passing_log
 from tests.workflow.conftest import (
     REQUEST,
     SECTIONS,
@@ -81,7 +83,7 @@ def _succeeded(app):
 
 
 def test_a_version_goes_from_documentation_to_production_through_the_pages(
-    app_store, version, monkeypatch
+    app_store, version, monkeypatch, tmp_path
 ):
     engine, policy = app_store
 
@@ -161,11 +163,34 @@ def test_a_version_goes_from_documentation_to_production_through_the_pages(
     app = _click(app, "deployment_step")
     assert app.error[0].value.startswith("Shadow testing runs at least 7 days")
 
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(
-        days=policy.deployment.shadow_min_days
-    )
-    monkeypatch.setattr("governance.workflow.rollout.utc_now", lambda: later)
-    for _ in range(4):
+    clock = {
+        "now": dt.datetime.now(dt.UTC)
+        + dt.timedelta(days=policy.deployment.shadow_min_days)
+    }
+    monkeypatch.setattr("governance.workflow.rollout.utc_now", lambda: clock["now"])
+    monkeypatch.setattr("governance.operations.serving.utc_now", lambda: clock["now"])
+    steps = [
+        ("shadow", None),
+        ("canary-10", 10),
+        ("canary-50", 50),
+        ("canary-100", 100),
+    ]
+    for label, share in steps:
+        # Each step is left with passing evidence computed on the page from the
+        # serving platform's log of the step's window.
+        taken_at = dict(rollout_status(engine, policy, version))[label]
+        clock["now"] = max(clock["now"], taken_at + dt.timedelta(days=1))
+        log = passing_log(
+            tmp_path,
+            candidate="1",
+            start=taken_at,
+            end=clock["now"] - dt.timedelta(minutes=1),
+            share=share,
+            thresholds=decision_thresholds(engine, "lead-scoring"),
+        )
+        app.text_input(key="deployment_log").input(str(log))
+        app = _click(app, "deployment_evidence")
+        assert _succeeded(app)[0] == f"{label} evidence computed from {log}."
         app = _click(app, "deployment_step")
     assert _stage(engine, version) == "production"
     assert list(app.dataframe[1].value["Step"]) == [

@@ -4,6 +4,7 @@ from functools import partial
 
 import streamlit as st
 
+from governance.operations.serving import PHASES
 from governance.signoff import display_names, registry_writer
 from governance.workflow import (
     advance_rollout,
@@ -17,6 +18,7 @@ from governance.workflow import (
 )
 from ui.context import acting_person, store
 from ui.selection import choose_version
+from ui.serving import step_evidence_panel
 from ui.signoff import act, checklist_table, may, show_flash, signed_in_or_stop
 
 settings, engine, policy = store()
@@ -60,6 +62,9 @@ st.dataframe(
 )
 taken = sum(1 for _, at in status if at is not None)
 plan = rollout_plan(policy)
+current = status[taken - 1][0] if taken else None
+if row.stage == "deployment" and current and current.startswith(PHASES):
+    step_evidence_panel(engine, policy, person, row.id, current)
 if row.stage == "deployment" and taken < len(plan) and may(person, "rollout.step"):
     target = plan[taken]
     note = st.text_input("Note for this step", key="deployment_note")

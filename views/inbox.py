@@ -7,6 +7,7 @@ import streamlit as st
 from governance.errors import GovernanceError
 from governance.signoff import is_overdue
 from governance.workflow import inbox
+from ui.alerts import alerts_section
 from ui.context import acting_person, store
 from ui.signoff import open_version, signed_in_or_stop
 
@@ -14,6 +15,10 @@ PAGE_OF_ACTION = {
     "approval.decide": "views/review.py",
     "approval.request": "views/request.py",
     "rollout.step": "views/deployment.py",
+    "review.complete": "views/calendar.py",
+    "incident.step": "views/incidents.py",
+    "retraining.link_version": "views/monitoring.py",
+    "retraining.decline": "views/monitoring.py",
 }
 
 settings, engine, policy = store()
@@ -23,6 +28,8 @@ st.caption(
     f"What waits for {person.display_name} ({person.role_titles}), oldest first. "
     f"An item waiting more than {settings.overdue_days} days is overdue."
 )
+alerts_section(engine, person, key="inbox_alerts")
+st.subheader("Work")
 try:
     items = inbox(engine, policy, person.id)
 except GovernanceError as exc:
@@ -59,6 +66,10 @@ chosen = st.selectbox(
 if st.button("Open", key="inbox_open", type="primary"):
     item = items[chosen]
     page = PAGE_OF_ACTION.get(item.action, "views/review.py")
+    if item.action in ("review.complete", "incident.step"):
+        st.switch_page(PAGE_OF_ACTION[item.action])
     if item.action.startswith("post_deployment."):
         page = "views/deployment.py"
+    if item.action == "training.complete":
+        st.switch_page("views/training.py")
     open_version(item.model_name, item.version, page)

@@ -1,12 +1,24 @@
 """Inventory: every governed model with its stage, risk, owner and open incidents."""
 
+from datetime import UTC, datetime
+
 import streamlit as st
 
 from governance.inventory import STAGE_TITLES, filter_inventory, list_inventory
+from governance.operations.calendar import overdue_reviews
 from ui.context import store
 
-_, engine, _ = store()
+_, engine, policy = store()
 st.title("Model inventory")
+overdue = overdue_reviews(engine, policy, today=datetime.now(UTC).date())
+if overdue:
+    st.warning(
+        f"{len(overdue)} scheduled review(s) overdue: "
+        + "; ".join(f"{t.title} of {t.scope} ({t.period.label})" for t in overdue[:3])
+        + ("…" if len(overdue) > 3 else ""),
+        icon="⏰",
+    )
+    st.page_link("views/calendar.py", label="Open the review calendar", icon="📅")
 st.caption(
     "Every model the console governs. Risk level comes from the latest assessment of "
     "the newest version; a model never assessed shows as unassessed."

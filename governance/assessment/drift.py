@@ -30,8 +30,9 @@ Reference profiles
     ``to_dict`` form is JSON and can be stored with the evidence.
 
 Flags
-    ``drift_flags`` reads ``policy.drift``: ``"retrain"`` when PSI is strictly above
-    ``psi_retrain`` (the framework's "PSI > 0.25"), ``"warn"`` when strictly above
+    ``drift_flags`` reads ``policy.drift``: ``"retrain"`` when PSI reaches
+    ``psi_retrain`` (the framework's "PSI > 0.25", read inclusively as every policy
+    threshold is: ``governance.policy.reaches``), ``"warn"`` when it reaches
     ``psi_warn``, ``"ok"`` otherwise.
 """
 
@@ -48,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from governance.errors import InvalidInputError
-from governance.policy import Policy
+from governance.policy import Policy, reaches
 
 logger = logging.getLogger(__name__)
 
@@ -513,7 +514,7 @@ def drift_flags(psi: Mapping[str, float], policy: Policy) -> dict[str, DriftFlag
     Returns
     -------
     dict[str, str]
-        ``"retrain"`` when PSI > ``psi_retrain``, ``"warn"`` when PSI >
+        ``"retrain"`` when PSI >= ``psi_retrain``, ``"warn"`` when PSI >=
         ``psi_warn``, otherwise ``"ok"``.
     """
     return {name: _flag(value, policy) for name, value in psi.items()}
@@ -572,9 +573,9 @@ def assess_drift(
 
 
 def _flag(value: float, policy: Policy) -> DriftFlag:
-    if value > policy.drift.psi_retrain:
+    if reaches(value, policy.drift.psi_retrain):
         return "retrain"
-    if value > policy.drift.psi_warn:
+    if reaches(value, policy.drift.psi_warn):
         return "warn"
     return "ok"
 

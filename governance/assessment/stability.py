@@ -36,7 +36,7 @@ Degradation
     drop ``(baseline - observed) / baseline`` of each metric, on all rows and on the
     latest measured window. It is rounded to 12 decimals, so a drop equal to the
     policy's fraction in decimal is not pushed over by floating-point noise, and is
-    flagged when strictly above ``policy.monitoring.performance_drop_fraction``.
+    flagged when it reaches ``policy.monitoring.performance_drop_fraction``.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ from governance.assessment.performance import (
     validate_threshold,
 )
 from governance.errors import InvalidInputError
-from governance.policy import Policy
+from governance.policy import Policy, reaches
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class StabilityResult:
 
     @property
     def is_degraded(self) -> bool:
-        """Whether any metric dropped by more than the policy allows."""
+        """Whether any metric dropped as far as the policy trigger (inclusive)."""
         return any(item.is_degraded for item in self.degradation)
 
     @property
@@ -375,7 +375,7 @@ def degradation_of(
     Returns
     -------
     Degradation
-        Flagged when the drop is strictly above the fraction.
+        Flagged when the drop reaches the fraction (``governance.policy.reaches``).
     """
     limit = policy.monitoring.performance_drop_fraction
     drop = relative_drop(baseline, observed)
@@ -386,7 +386,7 @@ def degradation_of(
         observed=float(observed),
         relative_drop=drop,
         threshold=limit,
-        is_degraded=drop > limit,
+        is_degraded=reaches(drop, limit),
     )
 
 

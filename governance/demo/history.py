@@ -4,7 +4,9 @@ After ``build_demo`` has registered the models, ``seed_history`` leaves:
 
 - lead-scoring version 2 in production: documented, reviewed, assessed, security
   assessed, checked for compliance, approved by the model owner, the compliance
-  officer and the security officer, and rolled out step by step;
+  officer and the security officer, and rolled out step by step, each shadow
+  and canary step left on passing evidence from the serving platform's
+  prediction log (``governance.demo.serving``);
 - lead-scoring version 3 rejected: a major change against version 2 (it adds
   nationality_region and gender as inputs), which the model owner rejected for
   its nationality_region disparity;
@@ -39,6 +41,7 @@ from governance.store import read_session
 from governance.tables import AuditEvent, ModelVersion
 from governance.workflow import (
     SECURITY_QUESTIONS,
+    RolloutTarget,
     advance_rollout,
     advance_stage,
     approve_request,
@@ -341,14 +344,45 @@ def _roll_out(
     ids: dict[str, str],
     version_id: int,
 ) -> None:
+    from governance.demo.serving import (
+        generate_rollout_log,
+        rollout_log_path,
+        rollout_windows,
+        write_rollout_log,
+    )
+    from governance.operations.serving import (
+        compute_serving_evidence,
+        decision_thresholds,
+    )
+
     registry = registry_writer(settings)
     plan = rollout_plan(policy)
-    shadow_days = policy.deployment.shadow_min_days
-    moment = datetime.now(UTC) - timedelta(days=shadow_days + len(plan))
+    moments = _rollout_moments(policy, plan)
+    # The serving platform's log of the rollout: version 1, the team's earlier
+    # scorer, serves production beside version 2 (see governance.demo.serving).
+    log = write_rollout_log(
+        generate_rollout_log(
+            candidate="2",
+            baseline="1",
+            thresholds=decision_thresholds(engine, "lead-scoring"),
+            windows=rollout_windows(moments, requests_per_day=2400),
+            seed=11,
+            outcomes_before=moments[-1][2] - timedelta(hours=12),
+        ),
+        rollout_log_path(settings, "lead-scoring", "2"),
+    )
     previous = None
-    for target in plan:
-        # One day between steps, and the policy's minimum after the shadow step.
-        moment += timedelta(days=shadow_days if previous == "shadow" else 1)
+    for target, (_, _, moment) in zip(plan, moments, strict=True):
+        if previous in ("shadow", "canary"):
+            compute_serving_evidence(
+                engine,
+                actor_id=ids["priya"],
+                policy=policy,
+                version_id=version_id,
+                log_reference=str(log),
+                baseline_version="1" if previous == "shadow" else None,
+                now=moment - timedelta(minutes=5),
+            )
         advance_rollout(
             engine,
             actor_id=ids["priya"],
@@ -369,3 +403,18 @@ def _roll_out(
         tick_post_deployment(
             engine, actor_id=ids[who], version_id=version_id, item=item, note="Done."
         )
+
+
+def _rollout_moments(
+    policy: Policy, plan: tuple[RolloutTarget, ...]
+) -> list[tuple[str, int | None, datetime]]:
+    """When each step is taken: a day apart, the policy's minimum after shadow."""
+    shadow_days = policy.deployment.shadow_min_days
+    moment = datetime.now(UTC) - timedelta(days=shadow_days + len(plan))
+    moments = []
+    previous = None
+    for target in plan:
+        moment += timedelta(days=shadow_days if previous == "shadow" else 1)
+        moments.append((target.step, target.percentage, moment))
+        previous = target.step
+    return moments

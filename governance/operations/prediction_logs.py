@@ -86,10 +86,16 @@ def read_prediction_log(
     if model_name is not None and "model_name" in frame.columns:
         frame = frame[frame["model_name"].astype(str) == model_name]
     if start is not None:
-        frame = frame[frame["timestamp"] >= pd.Timestamp(start).tz_convert("UTC")]
+        frame = frame[frame["timestamp"] >= _as_utc(start)]
     if end is not None:
-        frame = frame[frame["timestamp"] < pd.Timestamp(end).tz_convert("UTC")]
+        frame = frame[frame["timestamp"] < _as_utc(end)]
     return PredictionLog(frame.reset_index(drop=True), source)
+
+
+def _as_utc(moment: datetime) -> pd.Timestamp:
+    """``moment`` in UTC; a naive time is taken as UTC, as in the log itself."""
+    stamp = pd.Timestamp(moment)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _validated(frame: pd.DataFrame, where: str) -> pd.DataFrame:

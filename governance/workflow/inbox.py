@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from governance.access import roles_of
+from governance.operations_tables import RetrainingRequest
 from governance.policy import Policy
 from governance.store import read_session
 from governance.tables import ModelVersion
@@ -29,6 +31,9 @@ from governance.workflow.permissions import PERMISSIONS
 from governance.workflow.rollout import rollout_plan, steps_taken
 from governance.workflow.stages import ADVANCE_PERMISSION, SIGNOFFS, stage_blockers
 from governance.workflow_tables import ApprovalDecision, ApprovalRequest, WorkflowState
+
+if TYPE_CHECKING:
+    from governance.operations.alerts import AlertView
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +75,104 @@ def inbox(engine: Engine, policy: Policy, user_id: str) -> list[InboxItem]:
         ).all()
         for version in versions:
             items.extend(_version_work(session, policy, version, user_id, may))
+        items.extend(_retraining_work(session, may))
+    items.extend(_operations_work(engine, policy, roles))
+    items.extend(_training_work(engine, policy, user_id))
     return sorted(items, key=lambda item: item.waiting_since)
+
+
+def _operations_work(
+    engine: Engine, policy: Policy, roles: set[str]
+) -> list[InboxItem]:
+    """Overdue reviews assigned to the roles, and incidents they handle."""
+    # Imported here: governance.operations builds on this package.
+    from governance.operations.calendar import overdue_reviews
+    from governance.operations.incidents import incidents_waiting
+
+    today = datetime.now(UTC).date()
+    items = [
+        InboxItem(
+            "review.complete",
+            f"Overdue: {task.title} for {task.period.label}"
+            + (f" ({task.missed} missed)" if task.missed > 1 else ""),
+            task.scope,
+            "",
+            0,
+            task.overdue_since,
+        )
+        for task in overdue_reviews(engine, policy, today=today, roles=roles)
+    ]
+    items.extend(
+        InboxItem(
+            "incident.step",
+            f"Incident {work.incident.id} ({work.incident.kind}, "
+            f"{work.incident.severity}): {work.what}",
+            work.incident.model_name,
+            work.incident.version,
+            work.incident.model_version_id,
+            work.waiting_since,
+        )
+        for work in incidents_waiting(engine, roles)
+    )
+    return items
+
+
+def _training_work(engine: Engine, policy: Policy, user_id: str) -> list[InboxItem]:
+    """The person's own overdue training, waiting since its due date."""
+    # Imported here: governance.records builds on the workflow's tables.
+    from governance.records.training import overdue_training
+
+    today = datetime.now(UTC).date()
+    return [
+        InboxItem(
+            "training.complete",
+            f"Overdue training: {course.course_title} (due {course.due_on}, "
+            f"{course.reason})",
+            "",
+            "",
+            0,
+            datetime.combine(course.due_on, datetime.min.time(), tzinfo=UTC),
+        )
+        for course in overdue_training(engine, policy, today, user_id=user_id)
+    ]
+
+
+def _retraining_work(session: Session, may: set[str]) -> list[InboxItem]:
+    """Open retraining requests: a version to link, or a request to follow."""
+    rows = session.exec(
+        select(RetrainingRequest, ModelVersion)
+        .join(
+            ModelVersion,
+            col(ModelVersion.id) == col(RetrainingRequest.model_version_id),
+        )
+        .where(RetrainingRequest.status == "open")
+    ).all()
+    items = []
+    for request, version in rows:
+        if "retraining.link_version" in may and request.linked_version_id is None:
+            what = f"Retrain: link the new version for retraining request {request.id}"
+            action = "retraining.link_version"
+        elif "retraining.decline" in may:
+            what = f"Retraining request {request.id} is open: follow it or decline it"
+            action = "retraining.decline"
+        else:
+            continue
+        assert version.id is not None
+        since = as_utc(request.opened_at)
+        items.append(
+            InboxItem(
+                action, what, version.model_name, version.version, version.id, since
+            )
+        )
+    return items
+
+
+def open_alerts(engine: Engine, user_id: str) -> list[AlertView]:
+    """The open alerts addressed to the roles ``user_id`` holds now, newest first."""
+    # Imported here: governance.operations builds on this package.
+    from governance.operations.alerts import alerts_for_person
+
+    return alerts_for_person(engine, user_id, open_only=True)
 
 
 def _decisions_waiting(

@@ -19,6 +19,7 @@ from types import MappingProxyType
 from sqlmodel import Session
 
 from governance.access import ROLE_TITLES, roles_of
+from governance.audit import note_attempt
 from governance.errors import (
     PermissionDeniedError,
 )
@@ -69,6 +70,10 @@ PERMISSIONS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         # Stage 5, Deployment. ML engineer: "Model deployment and infrastructure".
         "rollout.step": ("ml_engineer",),
         "rollout.rollback": ("ml_engineer",),
+        # Shadow and canary evidence from prediction logs. ML engineer: "Monitoring
+        # and maintenance", "CI/CD pipeline management"; data scientist:
+        # "Performance evaluation".
+        "serving.evidence": ("ml_engineer", "data_scientist"),
         # Post-deployment checklist, each item by the role responsible for it.
         "post_deployment.monitoring_active": ("ml_engineer",),
         "post_deployment.alerts_configured": ("ml_engineer",),
@@ -80,6 +85,43 @@ PERMISSIONS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType(
         # work; model owner: "Overall accountability" retires a model version.
         "version.withdraw": ("data_scientist", "model_owner"),
         "version.retire": ("model_owner",),
+        # Records ("Document Retention"). Model owner: "Overall accountability"
+        # retires a whole model, which archives its records. Compliance officer:
+        # "Regulatory compliance" keeps records for their retention period, places
+        # and releases legal holds, and purges what is past retention.
+        "model.retire": ("model_owner",),
+        "retention.hold": ("compliance_officer",),
+        "retention.release": ("compliance_officer",),
+        "retention.purge": ("compliance_officer",),
+        # Incident response. Anyone holding a role may report an incident: the
+        # framework's "Detect" step is everyone's. Working each playbook is the
+        # handling role the policy names per kind (policy.incidents.playbooks;
+        # security incidents: the security officer's "Security incident response").
+        "incident.report": (
+            "model_owner",
+            "data_scientist",
+            "ml_engineer",
+            "compliance_officer",
+            "security_officer",
+            "admin",
+        ),
+        # Monitoring. ML engineer: "Monitoring and maintenance" sets where a model's
+        # prediction log is read from and runs monitoring on demand (a scheduler
+        # runs it as the system account).
+        "monitoring.configure_log": ("ml_engineer",),
+        "monitoring.run": ("ml_engineer",),
+        # Retraining requests re-enter the workflow. Data scientist: "Model
+        # development and training" links the retrained version; model owner:
+        # "Overall accountability for model performance" may decline a request.
+        "retraining.link_version": ("data_scientist",),
+        "retraining.decline": ("model_owner",),
+        # Records. Compliance officer: "Regulatory compliance" and the framework's
+        # "Compliance Reporting" (monthly reports, quarterly risk assessments), and
+        # "Compliance validation" / "Risk assessment review" for the documents
+        # each version needs (risk assessment report, compliance validation report,
+        # approval record).
+        "report.generate": ("compliance_officer",),
+        "report.document": ("compliance_officer",),
     }
 )
 
@@ -118,6 +160,7 @@ def require_permission(session: Session, actor_id: str, action: str) -> set[str]
         When the actor is unknown, deactivated, or holds none of the roles.
     """
     wanted = allowed_roles(action)
+    note_attempt(session, actor_id=actor_id, action=action)
     user = session.get(User, actor_id)
     if user is None or not user.is_active:
         raise PermissionDeniedError(

@@ -2,7 +2,10 @@
 
 staging -> shadow (at least ``policy.deployment.shadow_min_days``) -> canary at
 each of ``policy.deployment.canary_percentages`` -> production, each step taken by
-an ML engineer, in order, recorded and audited. Each step is asked for by name,
+an ML engineer, in order, recorded and audited. Leaving shadow and each canary
+step needs that step's latest shadow or canary evidence, computed from the
+serving platform's prediction log, to pass the policy
+(``governance.operations.serving``). Each step is asked for by name,
 so a double click cannot skip a step: the second click asks for a step already
 taken and is refused. The deployment gate is checked before every step.
 
@@ -30,6 +33,7 @@ from governance.errors import (
     WorkflowBlockedError,
 )
 from governance.policy import Policy
+from governance.serving_tables import ServingEvidence
 from governance.store import read_session
 from governance.tables import ModelVersion, utc_now
 from governance.workflow._state import (
@@ -173,6 +177,7 @@ def advance_rollout(
         version = load_version(work.session, version_id)
         taken = _check_order(work.session, version, plan, target)
         _check_shadow(policy, taken, target, moment)
+        _check_serving_evidence(work.session, taken, target)
         blockers = gate_blockers(work.session, version)
         if blockers:
             raise WorkflowBlockedError(
@@ -229,6 +234,43 @@ def _check_shadow(
             f"Shadow testing runs at least {policy.deployment.shadow_min_days} days "
             f"(policy deployment.shadow_min_days); {target.label} is allowed from "
             f"{earliest:%Y-%m-%d %H:%M} UTC."
+        )
+
+
+def _check_serving_evidence(
+    session: Session, taken: list[RolloutStep], target: RolloutTarget
+) -> None:
+    # Leaving shadow, or a canary step, needs that step's latest evidence from
+    # the prediction log to pass the policy (governance.operations.serving).
+    if not taken or taken[-1].step not in ("shadow", "canary"):
+        return
+    step = taken[-1]
+    label = _label(step)
+    evidence = session.exec(
+        select(ServingEvidence)
+        .where(
+            ServingEvidence.model_version_id == step.model_version_id,
+            ServingEvidence.phase == step.step,
+            ServingEvidence.canary_percentage == step.percentage
+            if step.percentage is not None
+            else col(ServingEvidence.canary_percentage).is_(None),
+        )
+        .order_by(col(ServingEvidence.id).desc())
+        .limit(1)
+    ).first()
+    if evidence is None or as_utc(evidence.window_start) < as_utc(step.performed_at):
+        raise WorkflowBlockedError(
+            f"{target.label} needs passing {step.step} evidence for {label}, and none "
+            "was computed since the step was taken; compute it from the serving "
+            "platform's prediction log (Deployment page, or `python -m governance "
+            "serving evidence`)."
+        )
+    if not evidence.passed:
+        breached = "; ".join(item["message"] for item in evidence.breaches)
+        raise WorkflowBlockedError(
+            f"{target.label} is refused: the {label} evidence (id {evidence.id}, "
+            f"up to {as_utc(evidence.window_end):%Y-%m-%d %H:%M} UTC) breaches the "
+            f"policy: {breached}. Resolve it and compute the evidence again."
         )
 
 

@@ -292,22 +292,22 @@ def test_profile_survives_json_round_trip(frames):
     assert restored.psi(current) == profile.psi(current)
 
 
-def test_drift_flags_use_strict_policy_thresholds(policy):
+def test_drift_flags_reach_the_policy_thresholds_inclusively(policy):
     warn, retrain = policy.drift.psi_warn, policy.drift.psi_retrain
     psi = {
+        "below_warn": warn - 1e-6,
         "at_warn": warn,
-        "past_warn": warn + 1e-6,
+        "below_retrain": retrain - 1e-6,
         "at_retrain": retrain,
-        "past": retrain + 1e-6,
     }
 
     flags = drift_flags(psi, policy)
 
     assert flags == {
-        "at_warn": "ok",
-        "past_warn": "warn",
-        "at_retrain": "warn",
-        "past": "retrain",
+        "below_warn": "ok",
+        "at_warn": "warn",
+        "below_retrain": "warn",
+        "at_retrain": "retrain",
     }
 
 

@@ -18,6 +18,7 @@ from governance.workflow import (
     request_approval,
     tick_post_deployment,
 )
+from tests.operations.serving_support import record_passing_evidence
 from tests.workflow.conftest import REQUEST, register, walk_to_approval
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -42,7 +43,7 @@ def _stage(engine, version_id):
 
 
 def test_high_risk_version_goes_to_production_with_three_approvers(
-    engine, people, policy, artifacts
+    engine, people, policy, artifacts, tmp_path
 ):
     version_id = register(engine, people, policy)
     walk_to_approval(engine, people, policy, version_id, artifacts, level="high")
@@ -92,7 +93,21 @@ def test_high_risk_version_goes_to_production_with_three_approvers(
         ("canary", 100, 9),
         ("production", None, 10),
     ]
+    previous = None
     for step, share, day in steps:
+        if previous is not None and previous[0] in ("shadow", "canary"):
+            record_passing_evidence(
+                engine,
+                people["engineer"],
+                policy,
+                version_id,
+                tmp_path,
+                candidate="1",
+                start=START + dt.timedelta(days=previous[2]),
+                end=START + dt.timedelta(days=day, minutes=-1),
+                share=previous[1],
+            )
+        previous = (step, share, day)
         advance_rollout(
             engine,
             actor_id=people["engineer"],

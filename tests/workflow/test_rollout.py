@@ -16,6 +16,7 @@ from governance.workflow import (
     rollback,
     rollout_plan,
 )
+from tests.operations.serving_support import record_passing_evidence
 from tests.workflow.conftest import REQUEST, SPEC, register, walk_to_approval
 from tests.workflow.test_full_path import FakeRegistry
 
@@ -76,6 +77,37 @@ def step(engine, people, policy, version_id, name, share=None, day=0, registry=N
     )
 
 
+def roll_out(engine, people, policy, version_id, folder, *, first_day, gap, **kw):
+    """Take every step ``gap`` days apart; evidence passes before each is left."""
+    previous = None
+    for index, (name, share) in enumerate(PLAN):
+        day = first_day + index * gap
+        if previous is not None and previous[0] in ("shadow", "canary"):
+            record_passing_evidence(
+                engine,
+                people["engineer"],
+                policy,
+                version_id,
+                folder,
+                candidate=kw.get("version", "1"),
+                start=START + dt.timedelta(days=day - gap),
+                end=START + dt.timedelta(days=day, minutes=-1),
+                share=previous[1],
+                baseline=kw.get("baseline"),
+            )
+        step(
+            engine,
+            people,
+            policy,
+            version_id,
+            name,
+            share,
+            day=day,
+            registry=kw.get("registry"),
+        )
+        previous = (name, share)
+
+
 def _stage(engine, version_id):
     with read_session(engine) as session:
         return session.get(ModelVersion, version_id).stage
@@ -90,6 +122,16 @@ def test_no_canary_before_the_shadow_minimum(engine, people, policy, artifacts):
     step(engine, people, policy, version_id, "staging")
     step(engine, people, policy, version_id, "shadow", day=1)
     minimum = policy.deployment.shadow_min_days
+    record_passing_evidence(
+        engine,
+        people["engineer"],
+        policy,
+        version_id,
+        artifacts.parent,
+        candidate="1",
+        start=START + dt.timedelta(days=1),
+        end=START + dt.timedelta(days=minimum, hours=-1),
+    )
 
     with pytest.raises(WorkflowBlockedError, match="at least 7 days"):
         step(engine, people, policy, version_id, "canary", 10, day=minimum)
@@ -127,8 +169,7 @@ def test_rollback_restores_the_previous_production_version(
 ):
     registry = FakeRegistry()
     first = approve_version(engine, people, policy, artifacts)
-    for day, (name, share) in enumerate(PLAN):
-        step(engine, people, policy, first, name, share, day=day * 7)
+    roll_out(engine, people, policy, first, artifacts.parent, first_day=0, gap=7)
     second = approve_version(
         engine,
         people,
@@ -137,17 +178,18 @@ def test_rollback_restores_the_previous_production_version(
         version="2",
         params={**SPEC["params"], "n_estimators": "400"},
     )
-    for day, (name, share) in enumerate(PLAN):
-        step(
-            engine,
-            people,
-            policy,
-            second,
-            name,
-            share,
-            day=60 + day * 7,
-            registry=registry,
-        )
+    roll_out(
+        engine,
+        people,
+        policy,
+        second,
+        artifacts.parent,
+        first_day=60,
+        gap=7,
+        version="2",
+        baseline="1",
+        registry=registry,
+    )
     assert (_stage(engine, first), _stage(engine, second)) == ("retired", "production")
     with read_session(engine) as session:
         row_version = session.get(ModelVersion, second).row_version
