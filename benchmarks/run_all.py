@@ -13,6 +13,7 @@ ORDER = (
     "bench_demo",
     "bench_assessment",
     "bench_pages",
+    "bench_audit",
 )
 
 

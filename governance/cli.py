@@ -66,27 +66,89 @@ def _cmd_policy_install(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
-    from governance.audit import verify_chain, verify_lines
+    from governance.records.checkpoints import (
+        audit_key,
+        read_checkpoints,
+        verify_audit_trail,
+        verify_export,
+    )
+    from governance.settings import load_settings
 
-    if args.file:
-        try:
-            with open(args.file, encoding="utf-8") as handle:
-                result = verify_lines(handle)
-        except OSError as exc:
-            raise GovernanceError(f"Cannot read {args.file}: {exc.strerror}.") from exc
-    else:
-        result = verify_chain(_engine())
+    settings = load_settings()
+    if not args.file:
+        result = verify_audit_trail(settings, _engine())
+        _say(result.describe())
+        return EXIT_OK if result.is_intact else EXIT_CHECK_FAILED
+    folder = Path(args.checkpoints) if args.checkpoints else None
+    checkpoints = read_checkpoints(folder or settings.audit_checkpoint_dir)
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            result = verify_export(
+                handle, key=audit_key(settings), checkpoints=checkpoints
+            )
+    except OSError as exc:
+        raise GovernanceError(f"Cannot read {args.file}: {exc.strerror}.") from exc
     _say(result.describe())
     return EXIT_OK if result.is_intact else EXIT_CHECK_FAILED
 
 
 def _cmd_audit_export(args: argparse.Namespace) -> int:
     from governance.audit import export_csv, export_jsonl
+    from governance.records.checkpoints import audit_key
+    from governance.settings import load_settings
 
-    lines = export_jsonl(_engine()) if args.format == "jsonl" else export_csv(_engine())
-    with open(args.out, "w", encoding="utf-8", newline="") as handle:
-        handle.writelines(lines)
-    _say(f"Wrote {args.out} ({args.format}).")
+    engine = _engine()
+    filters = _audit_filter(engine, args)
+    if args.format == "jsonl":
+        key = audit_key(load_settings(), create=True)
+        lines = export_jsonl(engine, filters, key=key)
+    else:
+        lines = export_csv(engine, filters)
+    try:
+        with open(args.out, "w", encoding="utf-8", newline="") as handle:
+            handle.writelines(lines)
+    except OSError as exc:
+        raise GovernanceError(f"Cannot write {args.out}: {exc.strerror}.") from exc
+    scope = "filtered" if filters.is_filtered else "whole trail"
+    _say(f"Wrote {args.out} ({args.format}, {scope}).")
+    return EXIT_OK
+
+
+def _audit_filter(engine, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from governance.audit import AuditFilter, day_range
+    from governance.errors import InvalidInputError
+
+    days = []
+    for flag, value in (("--since", args.since), ("--until", args.until)):
+        try:
+            days.append(date.fromisoformat(value) if value else None)
+        except ValueError as exc:
+            raise InvalidInputError(
+                f"{flag} is {value!r}; give a day as YYYY-MM-DD."
+            ) from exc
+    since, until = day_range(days[0], days[1])
+    actor = _actor(engine, args.actor) if args.actor else None
+    return AuditFilter(
+        model=args.model,
+        version=args.version,
+        actor_id=actor,
+        actions=tuple(args.action or ()),
+        since=since,
+        until=until,
+    )
+
+
+def _cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    from governance.records.checkpoints import write_checkpoint
+    from governance.settings import load_settings
+
+    checkpoint = write_checkpoint(load_settings(), _engine())
+    _say(
+        f"Checkpoint of event #{checkpoint.seq} ({checkpoint.hash[:16]}…) signed "
+        f"and written to {checkpoint.path}."
+    )
     return EXIT_OK
 
 
@@ -292,15 +354,37 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(
         dest="action", required=True
     )
-    verify = audit.add_parser("verify", help="check the hash chain")
+    verify = audit.add_parser(
+        "verify", help="check the hash chain and the signed checkpoints"
+    )
     verify.add_argument(
         "--file", help="verify an exported JSONL file instead of the database"
     )
+    verify.add_argument(
+        "--checkpoints",
+        help="checkpoint folder to check the file against "
+        "(default: GOVERNANCE_AUDIT_CHECKPOINTS)",
+    )
     verify.set_defaults(run=_cmd_audit_verify)
-    export = audit.add_parser("export", help="write the trail to a file")
+    export = audit.add_parser(
+        "export", help="write the trail, or part of it, to a file"
+    )
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     export.add_argument("--out", required=True, help="file to write")
+    export.add_argument("--model", help="only events about this model")
+    export.add_argument(
+        "--version", help="only events about this version (with --model)"
+    )
+    export.add_argument("--actor", help="only events by this username")
+    export.add_argument(
+        "--action", action="append", help="only this event type (repeatable)"
+    )
+    export.add_argument("--since", help="first day, YYYY-MM-DD (UTC)")
+    export.add_argument("--until", help="last day, YYYY-MM-DD (UTC, inclusive)")
     export.set_defaults(run=_cmd_audit_export)
+    audit.add_parser(
+        "checkpoint", help="sign the chain head into the checkpoint folder (for cron)"
+    ).set_defaults(run=_cmd_audit_checkpoint)
 
     register = commands.add_parser(
         "register", help="bring a model version logged to MLflow under governance"

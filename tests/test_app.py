@@ -116,7 +116,7 @@ def test_audit_page_verifies_the_chain(seeded_home):
     app.button(key="audit_verify").click().run()
 
     assert app.success[0].value.startswith("Audit chain intact")
-    assert "version.registered" in list(app.dataframe[0].value["Action"])
+    assert "version.registered" in list(app.dataframe[0].value["Event type"])
 
 
 def test_empty_store_guides_instead_of_failing(tmp_path, monkeypatch):

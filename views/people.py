@@ -12,6 +12,7 @@ from governance.identity import (
     set_active,
     set_password,
 )
+from governance.records.erasure import erase_person
 from ui.context import acting_person, store
 from ui.signoff import act, show_flash
 
@@ -118,4 +119,26 @@ if st.button(
             reason=reason,
         ),
         "Account deactivated." if is_active else "Account reactivated.",
+    )
+
+st.subheader("Erase personal data (GDPR)")
+st.caption(
+    "Removes the chosen person's name, e-mail and sign-in data and deactivates the "
+    "account; the stable user id stays, so the audit trail still verifies."
+)
+erase_reason = st.text_input("Request it answers", key="people_erase_reason")
+sure = st.checkbox(
+    "I confirm erasing the person chosen above; this cannot be undone.",
+    key="people_erase_confirm",
+)
+if st.button("Erase personal data", disabled=not sure, key="people_erase"):
+    act(
+        partial(
+            erase_person,
+            engine,
+            actor_id=admin.id,
+            user_id=user_id,
+            reason=erase_reason,
+        ),
+        "Personal data erased; the account is deactivated.",
     )

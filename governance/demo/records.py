@@ -2,13 +2,114 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+import logging
+from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import Engine, update
+from sqlmodel import col, select
+
+from governance.access import SYSTEM_USER_ID, stable_user_id
+from governance.audit import unit_of_work
 from governance.policy import Policy
+from governance.records.training import overdue_training, record_completion
 from governance.settings import Settings
+from governance.store import read_session
+from governance.tables import RoleAssignment
+from governance.training_tables import TrainingCompletion
+
+logger = logging.getLogger(__name__)
+
+# Days before the build each person received their first role. Chen joined
+# recently; everyone else has been on the team for about two years.
+JOINED_DAYS_AGO = {
+    "layla": 730,
+    "omar": 700,
+    "priya": 690,
+    "daniel": 720,
+    "sofia": 710,
+    "chen": 45,
+    "admin": 740,
+}
+# Days before the build each person completed each course (by position in the
+# policy's list), oldest first; who recorded it follows in RECORDED_BY.
+COMPLETED_DAYS_AGO: dict[str, tuple[tuple[int, ...], ...]] = {
+    "layla": ((700, 340),) * 4,
+    "omar": ((680, 300),) * 4,
+    "priya": ((670, 250),) * 4,
+    "daniel": ((700, 120),) * 4,
+    # Renewed two courses; the other two ran past their annual refresher.
+    "sofia": ((690, 20), (690, 20), (690, 400), (690, 400)),
+    # A new member who has completed two of the four courses so far.
+    "chen": ((20,), (20,), (), ()),
+    "admin": ((720, 200),) * 4,
+}
+# Most people declare their own completions; the administrator recorded Daniel's
+# and Chen's.
+RECORDED_BY = {"daniel": "admin", "chen": "admin"}
 
 
 def seed_records(settings: Settings, engine: Engine, policy: Policy) -> str:
     """Seed this part of the demo; return one sentence saying what was added."""
-    del settings, engine, policy
-    return ""
+    del settings
+    return seed_training(engine, policy)
+
+
+def seed_training(engine: Engine, policy: Policy, today: date | None = None) -> str:
+    """Give the demo team a training history: most current, two people overdue.
+
+    The demo's people are created on the day the demo is built; their role grants
+    are dated back (an audited ``demo.team_history_dated`` event) so that due
+    dates have a history to run from. Completions are recorded through
+    `record_completion`, as the person or the administrator.
+    """
+    today = today or datetime.now(UTC).date()
+    with read_session(engine) as session:
+        if session.exec(select(TrainingCompletion.id).limit(1)).first() is not None:
+            return ""
+
+    _date_the_team(engine, today)
+    recorded = 0
+    for username, per_course in COMPLETED_DAYS_AGO.items():
+        user_id = stable_user_id(username)
+        actor_id = stable_user_id(RECORDED_BY.get(username, username))
+        for course, days_ago in zip(policy.training.courses, per_course, strict=True):
+            for days in days_ago:
+                record_completion(
+                    engine,
+                    policy,
+                    actor_id=actor_id,
+                    user_id=user_id,
+                    course=course,
+                    completed_on=today - timedelta(days=days),
+                    today=today,
+                )
+                recorded += 1
+
+    late = overdue_training(engine, policy, today)
+    people = sorted({status.display_name for status in late})
+    logger.info("Seeded %d training completions; overdue: %s", recorded, people)
+    return (
+        f"Training: {recorded} completions recorded, {len(late)} courses overdue "
+        f"({', '.join(people)})."
+    )
+
+
+def _date_the_team(engine: Engine, today: date) -> None:
+    with unit_of_work(engine) as work:
+        for username, days in JOINED_DAYS_AGO.items():
+            joined = datetime.combine(today - timedelta(days=days), time(9), UTC)
+            work.session.execute(
+                update(RoleAssignment)
+                .where(col(RoleAssignment.user_id) == stable_user_id(username))
+                .values(granted_at=joined)
+            )
+        work.record(
+            actor_id=SYSTEM_USER_ID,
+            action="demo.team_history_dated",
+            entity_type="demo",
+            entity_id="training",
+            payload={
+                "joined_days_before_build": JOINED_DAYS_AGO,
+                "build_day": today.isoformat(),
+            },
+        )

@@ -1,0 +1,1 @@
+"""Records: compliance reports, documents, training, retention, audit checkpoints."""
