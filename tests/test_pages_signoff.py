@@ -235,12 +235,13 @@ def requested(app_store, version, artifacts):
 
 
 def test_review_page_shows_the_bound_evidence(app_store, requested):
+    _, policy = app_store
     app = open_page("layla", REVIEW)
 
     standards = app.dataframe[0].value
     assert list(standards["Standard"]) == ["auc", "demographic_parity_difference"]
     assert list(standards["Value"]) == ["0.810", ""]
-    assert [metric.value for metric in app.metric] == ["1", "high", "1.0.0"]
+    assert [metric.value for metric in app.metric] == ["1", "high", policy.version]
     digest = f"Artifact digest (SHA-256): {'d' * 64}"
     assert digest in [caption.value for caption in app.main.caption]
     assert [text.value for text in app.text][:2] == [

@@ -133,7 +133,7 @@ def test_content_hash_ignores_comments_and_changes_with_a_number():
 def test_installing_a_changed_policy_is_an_audited_event(engine):
     changed_text = _with(
         lambda raw: (
-            raw.update(version="1.1.0"),
+            raw.update(version="9.1.0"),
             raw["performance"].update(min_auc=0.8),
         )
     )
@@ -146,13 +146,15 @@ def test_installing_a_changed_policy_is_an_audited_event(engine):
         events = session.exec(
             select(AuditEvent).where(AuditEvent.action == "policy.installed")
         ).all()
-    assert [event.entity_id for event in events] == ["1.0.0", "1.1.0"]
+    assert [event.entity_id for event in events] == [load_policy().version, "9.1.0"]
     assert installed_policy(engine).content_hash == changed.content_hash
 
 
 def test_changed_content_under_the_same_version_is_refused(engine):
     same_version = parse_policy(_with(_set("performance", "min_auc", 0.8)))
 
-    with pytest.raises(ConflictError, match="version is still 1.0.0"):
+    with pytest.raises(
+        ConflictError, match=f"version is still {load_policy().version}"
+    ):
         install_policy(engine, same_version, content="")
     assert installed_policy(engine).content_hash == load_policy().content_hash

@@ -19,7 +19,7 @@ from governance.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from governance.policy import DEFAULT_POLICY_PATH, Policy, parse_policy
+from governance.policy import DEFAULT_POLICY_PATH, Policy, load_policy, parse_policy
 from governance.records.training import (
     PolicyChange,
     next_obligation,
@@ -32,6 +32,8 @@ from governance.records.training import (
 from governance.store import read_session
 from governance.tables import AuditEvent, InstalledPolicy, RoleAssignment, User
 from governance.training_tables import TrainingCompletion
+
+SHIPPED = load_policy().version  # the version of the policy file in force
 
 COURSE = "compliance_requirements"
 JOINED = date(2026, 1, 10)
@@ -62,7 +64,7 @@ def date_memberships(engine: Engine, joined: dict[str, date]) -> None:
 def install_version(engine: Engine, version: str, day: date) -> Policy:
     """Install the shipped policy under another version, dated ``day``."""
     text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace(
-        'version: "1.0.0"', f'version: "{version}"'
+        f'version: "{SHIPPED}"', f'version: "{version}"'
     )
     changed = parse_policy(text)
     assert install_policy(engine, changed, content=text)
@@ -89,7 +91,7 @@ def _date_installation(engine: Engine, version: str, day: date) -> None:
 @pytest.fixture
 def team(engine, people):
     """The people fixture, all joined on JOINED, the first policy dated 2025-01-01."""
-    _date_installation(engine, "1.0.0", date(2025, 1, 1))
+    _date_installation(engine, SHIPPED, date(2025, 1, 1))
     date_memberships(engine, dict.fromkeys(people.values(), JOINED))
     return people
 
@@ -100,7 +102,7 @@ def _one(engine, policy, user_id, today, course=COURSE):
 
 
 # next_obligation: hand-computed dates with new_member_days=30, refresher_days=365.
-MAY_CHANGE = PolicyChange("1.1.0", date(2026, 5, 1))
+MAY_CHANGE = PolicyChange("9.1.0", date(2026, 5, 1))
 MARCH_CHANGE = PolicyChange("1.0.1", date(2026, 3, 1))
 CASES = [
     pytest.param(
@@ -119,7 +121,7 @@ CASES = [
         date(2026, 1, 20),
         [MAY_CHANGE],
         date(2026, 5, 31),
-        "policy 1.1.0 installed",
+        "policy 9.1.0 installed",
         id="policy-change-after-completion",
     ),
     pytest.param(
@@ -135,7 +137,7 @@ CASES = [
         date(2026, 4, 30),
         [MAY_CHANGE],
         date(2026, 5, 31),
-        "policy 1.1.0 installed",
+        "policy 9.1.0 installed",
         id="completion-the-day-before-does-not-count",
     ),
     pytest.param(
@@ -214,7 +216,7 @@ STORE_CASES = [
     ),
     pytest.param(
         [date(2026, 1, 20)],
-        [("1.1.0", date(2026, 5, 1))],
+        [("9.1.0", date(2026, 5, 1))],
         date(2026, 6, 1),
         "overdue",
         1,
@@ -222,7 +224,7 @@ STORE_CASES = [
     ),
     pytest.param(
         [date(2026, 1, 20)],
-        [("1.1.0", date(2026, 5, 1))],
+        [("9.1.0", date(2026, 5, 1))],
         date(2026, 5, 20),
         "due",
         0,
@@ -230,7 +232,7 @@ STORE_CASES = [
     ),
     pytest.param(
         [date(2026, 1, 20), date(2026, 5, 1)],
-        [("1.1.0", date(2026, 5, 1))],
+        [("9.1.0", date(2026, 5, 1))],
         date(2026, 6, 1),
         "current",
         0,
@@ -238,7 +240,7 @@ STORE_CASES = [
     ),
     pytest.param(
         [date(2026, 1, 20)],
-        [("1.1.0", date(2026, 7, 1))],
+        [("9.1.0", date(2026, 7, 1))],
         date(2026, 6, 1),
         "current",
         0,
@@ -273,7 +275,7 @@ def test_status_read_from_the_store(
 
 
 def test_completion_records_the_policy_version_in_force(engine, policy, team):
-    install_version(engine, "1.1.0", date(2026, 5, 1))
+    install_version(engine, "9.1.0", date(2026, 5, 1))
     scientist = team["scientist"]
 
     days = [date(2024, 12, 31), date(2026, 4, 30), date(2026, 5, 1)]
@@ -296,8 +298,8 @@ def test_completion_records_the_policy_version_in_force(engine, policy, team):
         ).all()
     assert [tuple(row) for row in versions] == [
         (date(2024, 12, 31), None),
-        (date(2026, 4, 30), "1.0.0"),
-        (date(2026, 5, 1), "1.1.0"),
+        (date(2026, 4, 30), SHIPPED),
+        (date(2026, 5, 1), "9.1.0"),
     ]
 
 
@@ -380,7 +382,7 @@ def test_people_without_a_role_or_deactivated_owe_nothing(engine, policy, team):
 
 def test_training_compliance_counts_per_course(engine, policy, team):
     on = date(2026, 6, 1)
-    install_version(engine, "1.1.0", date(2026, 5, 1))
+    install_version(engine, "9.1.0", date(2026, 5, 1))
     date_memberships(engine, {team["admin"]: date(2026, 5, 20)})
     record = {"actor_id": team["admin"], "course": COURSE, "today": on}
     record_completion(
@@ -448,7 +450,7 @@ def test_an_administrator_records_for_someone_else(engine, policy, team):
         "user_id": team["scientist"],
         "course": COURSE,
         "completed_on": "2026-01-20",
-        "policy_version": "1.0.0",
+        "policy_version": SHIPPED,
         "self_declared": False,
     }
     assert verify_chain(engine).is_intact
@@ -533,7 +535,7 @@ def test_concurrent_duplicates_store_one_record(engine, policy, team):
 
 
 def test_policy_without_change_rule_ignores_installations(engine, policy, team):
-    install_version(engine, "1.1.0", date(2026, 5, 1))
+    install_version(engine, "9.1.0", date(2026, 5, 1))
     record_completion(
         engine,
         policy,
