@@ -27,7 +27,9 @@ def add_commands(commands: Any) -> None:
     ):
         periodic = report.add_parser(command, help=f"generate and keep {title}")
         periodic.add_argument(
-            "--period", help="the period (default: the one holding today, UTC)"
+            "--period",
+            help="the period, or 'previous' for the last one ended "
+            "(default: the one holding today, UTC)",
         )
         _as_user(periodic)
         periodic.set_defaults(run=_cmd_periodic, command_name=command)

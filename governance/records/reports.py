@@ -155,9 +155,11 @@ def period_of(cadence: str, text: str | None = None, *, today: date) -> Period:
         ``daily``, ``weekly``, ``monthly``, ``quarterly`` or ``annually``.
     text
         ``2026-11`` (a month), ``2026-Q4`` (a quarter), ``2026`` (a year),
-        ``2026-W48`` (an ISO week) or ``2026-11-30`` (a day), as fits the cadence.
+        ``2026-W48`` (an ISO week) or ``2026-11-30`` (a day), as fits the cadence;
+        ``previous`` for the last period that has ended (what a scheduled job on the
+        first day of a month reports on).
     today
-        Chooses the period when ``text`` is empty.
+        Chooses the period when ``text`` is empty or ``previous``.
 
     Raises
     ------
@@ -167,6 +169,9 @@ def period_of(cadence: str, text: str | None = None, *, today: date) -> Period:
     if cadence not in _FORMS:
         raise InvalidInputError(f"Unknown cadence {cadence!r}.")
     raw = (text or "").strip().upper()
+    if raw == "PREVIOUS":
+        current = _parse_period(cadence, "", today)
+        return _parse_period(cadence, "", current.start - timedelta(days=1))
     try:
         return _parse_period(cadence, raw, today)
     except ValueError as exc:

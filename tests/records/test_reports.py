@@ -632,6 +632,10 @@ def test_a_changed_file_is_refused(settings, engine, policy, people, store):
         ("annually", "2025", date(2025, 1, 1), date(2026, 1, 1)),
         ("weekly", "2026-W49", date(2026, 11, 30), date(2026, 12, 7)),
         ("daily", "2026-02-28", date(2026, 2, 28), date(2026, 3, 1)),
+        ("monthly", "previous", date(2026, 11, 1), date(2026, 12, 1)),
+        ("quarterly", "previous", date(2026, 7, 1), date(2026, 10, 1)),
+        ("annually", "Previous", date(2025, 1, 1), date(2026, 1, 1)),
+        ("weekly", "previous", date(2026, 11, 23), date(2026, 11, 30)),
     ],
     ids=[
         "month",
@@ -642,6 +646,10 @@ def test_a_changed_file_is_refused(settings, engine, policy, people, store):
         "year",
         "week",
         "day",
+        "previous-month",
+        "previous-quarter",
+        "previous-year",
+        "previous-week",
     ],
 )
 def test_periods(cadence, text, start, end):
