@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -842,7 +842,7 @@ def card_pdf(card: ModelCard) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    family, clean = _pdf_font(pdf)
+    family, clean = pdf_font(pdf)
 
     def write(text: str, size: int, height: float, *, style: str = "") -> None:
         pdf.set_font(family, style=style, size=size)
@@ -861,7 +861,8 @@ def card_pdf(card: ModelCard) -> bytes:
     return bytes(pdf.output())
 
 
-def _pdf_font(pdf: Any) -> tuple[str, Any]:
+def pdf_font(pdf: Any) -> tuple[str, Callable[[str], str]]:
+    """Add DejaVu Sans to ``pdf`` if present; return the family and a text cleaner."""
     for folder in PDF_FONT_DIRS:
         regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
         if regular.exists() and bold.exists():

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from governance.model_card import PDF_FONT_DIRS
+from governance.model_card import pdf_font
 
 logger = logging.getLogger(__name__)
 
@@ -224,7 +224,7 @@ def render_pdf(doc: Document) -> bytes:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    family, clean = _pdf_font(pdf)
+    family, clean = pdf_font(pdf)
 
     def write(text: str, size: int, height: float, *, style: str = "") -> None:
         pdf.set_font(family, style=style, size=size)
@@ -267,17 +267,6 @@ def _pdf_block(
                 cells = table.row()
                 for cell in row:
                     cells.cell(clean(cell))
-
-
-def _pdf_font(pdf: Any) -> tuple[str, Callable[[str], str]]:
-    for folder in PDF_FONT_DIRS:
-        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
-        if regular.exists() and bold.exists():
-            pdf.add_font("DejaVu", fname=str(regular))
-            pdf.add_font("DejaVu", style="B", fname=str(bold))
-            return "DejaVu", lambda text: text
-    logger.warning("No DejaVu font found; the PDF replaces non-latin-1 characters")
-    return "Helvetica", lambda text: text.encode("latin-1", "replace").decode("latin-1")
 
 
 def shown_time(moment: datetime | None) -> str:
