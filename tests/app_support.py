@@ -56,6 +56,16 @@ def person(username: str) -> str:
     return stable_user_id(username)
 
 
+# The demo's people by the role they play in workflow tests.
+DEMO_IDS = {
+    "scientist": person("omar"),
+    "engineer": person("priya"),
+    "compliance": person("daniel"),
+    "security": person("sofia"),
+    "owner": person("layla"),
+}
+
+
 def open_page(as_user: str, page: str | None = None, **state) -> AppTest:
     """Run the app in demo mode as ``as_user`` and switch to ``page``."""
     app = AppTest.from_file(APP, default_timeout=TIMEOUT)

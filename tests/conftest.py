@@ -177,3 +177,11 @@ def stored_v3(demo_home: Settings) -> object:
     stored = latest_evidence(engine, "lead-scoring", "3")
     engine.dispose()
     return stored
+
+
+@pytest.fixture
+def app_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple]:
+    """A SQLite home with the demo people for AppTest; yields engine and policy."""
+    from tests.app_support import app_home
+
+    yield from app_home(tmp_path, monkeypatch)

@@ -33,7 +33,7 @@ from governance.settings import load_settings
 from governance.store import read_session
 from governance.tables import AuditEvent
 from governance.workflow import require_permission
-from tests.app_support import APP, app_home, person
+from tests.app_support import APP, person
 
 PASSWORD = "correct horse battery staple"
 
@@ -281,11 +281,6 @@ def test_identity_settings_defaults_and_values():
 
 
 # --- The app: sign-in as a browser session sees it (AppTest) -----------------
-
-
-@pytest.fixture
-def app_store(tmp_path, monkeypatch):
-    yield from app_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture

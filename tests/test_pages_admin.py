@@ -5,15 +5,10 @@ import pytest
 from governance.access import get_person, grant_role
 from governance.errors import PermissionDeniedError
 from governance.identity import sign_in_local
-from tests.app_support import app_home, open_page, person
+from tests.app_support import open_page, person
 
 PEOPLE_PAGE = "views/people.py"
 PASSWORD = "a long enough pass phrase"
-
-
-@pytest.fixture
-def app_store(tmp_path, monkeypatch):
-    yield from app_home(tmp_path, monkeypatch)
 
 
 def test_model_owner_with_planted_admin_role_gets_no_admin_tools(app_store):

@@ -11,15 +11,10 @@ from governance.audit import chain_head, unit_of_work
 from governance.inventory import register_version
 from governance.records.checkpoints import audit_key, verify_export, write_checkpoint
 from governance.settings import load_settings
-from tests.app_support import app_home, open_page, person
+from tests.app_support import open_page, person
 from tests.records.audit_support import append, tamper
 
 AUDIT = "views/audit.py"
-
-
-@pytest.fixture
-def app_store(tmp_path, monkeypatch):
-    yield from app_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -7,22 +7,11 @@ import datetime as dt
 import pytest
 
 from governance.operations.calendar import overdue_reviews, recent_completions
-from tests.app_support import app_home, open_page, person
+from tests.app_support import DEMO_IDS as DEMO
+from tests.app_support import open_page
 from tests.operations.test_calendar import put_in_production
 
 PAGE, HOME = "views/calendar.py", "views/inventory.py"
-DEMO = {
-    "scientist": person("omar"),
-    "engineer": person("priya"),
-    "compliance": person("daniel"),
-    "security": person("sofia"),
-    "owner": person("layla"),
-}
-
-
-@pytest.fixture
-def app_store(tmp_path, monkeypatch):
-    yield from app_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture

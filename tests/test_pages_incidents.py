@@ -8,22 +8,11 @@ from sqlmodel import select
 from governance.operations.incidents import get_incident, report_incident
 from governance.store import read_session
 from governance.tables import Incident
-from tests.app_support import app_home, open_page, person
+from tests.app_support import DEMO_IDS as DEMO
+from tests.app_support import open_page
 from tests.workflow.conftest import register
 
 PAGE = "views/incidents.py"
-DEMO = {
-    "scientist": person("omar"),
-    "engineer": person("priya"),
-    "compliance": person("daniel"),
-    "security": person("sofia"),
-    "owner": person("layla"),
-}
-
-
-@pytest.fixture
-def app_store(tmp_path, monkeypatch):
-    yield from app_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -10,15 +10,10 @@ from governance.access import SYSTEM_USER_ID
 from governance.audit import unit_of_work
 from governance.records.kpis import governance_kpis, period_start
 from governance.tables import Incident, ModelVersion
-from tests.app_support import app_home, open_page, person
+from tests.app_support import open_page, person
 from tests.records.test_kpis import _seed
 
 KPIS = "views/kpis.py"
-
-
-@pytest.fixture
-def app_store(tmp_path, monkeypatch):
-    yield from app_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlmodel import Session, select
 
 from governance.audit import unit_of_work
@@ -14,15 +13,10 @@ from governance.records.retention import retire_model
 from governance.records_tables import ComplianceReport
 from governance.settings import load_settings
 from governance.tables import User
-from tests.app_support import app_home, open_page, person
+from tests.app_support import open_page, person
 
 RECORDS_PAGE = "views/records.py"
 PEOPLE_PAGE = "views/people.py"
-
-
-@pytest.fixture
-def app_store(tmp_path, monkeypatch):
-    yield from app_home(tmp_path, monkeypatch)
 
 
 def _old_report(engine) -> int:

@@ -1,21 +1,15 @@
 """The compliance reports page (AppTest, demo mode, demo people)."""
 
-import pytest
 from sqlmodel import select
 
 from governance.records.stored import list_reports
 from governance.store import read_session
 from governance.tables import AuditEvent
-from tests.app_support import app_home, open_page, person
+from tests.app_support import open_page, person
 from tests.workflow.conftest import register
 
 REPORTS = "views/reports.py"
 DEMO = {"scientist": person("omar"), "owner": person("layla")}
-
-
-@pytest.fixture
-def app_store(tmp_path, monkeypatch):
-    yield from app_home(tmp_path, monkeypatch)
 
 
 def _downloads(app) -> list[str]:

@@ -7,25 +7,14 @@ import pytest
 
 from governance.operations.serving import serving_evidence_of
 from governance.workflow import advance_rollout, rollout_status
-from tests.app_support import app_home, open_page, open_view, person
+from tests.app_support import DEMO_IDS as DEMO
+from tests.app_support import open_page, open_view
 from tests.operations.serving_support import passing_log, record_passing_evidence
 from tests.workflow.test_rollout import approve_version
 
 SERVING, DEPLOYMENT = "views/serving.py", "views/deployment.py"
-DEMO = {
-    "scientist": person("omar"),
-    "engineer": person("priya"),
-    "compliance": person("daniel"),
-    "security": person("sofia"),
-    "owner": person("layla"),
-}
 NOW = dt.datetime.now(dt.UTC)
 SHADOW_AT = NOW - dt.timedelta(days=9)
-
-
-@pytest.fixture
-def app_store(tmp_path, monkeypatch):
-    yield from app_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture

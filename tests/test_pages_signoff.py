@@ -14,7 +14,8 @@ from governance.store import read_session, write_session
 from governance.tables import AuditEvent, ModelVersion
 from governance.workflow import advance_rollout, requests_of_version, rollout_status
 from governance.workflow_tables import ApprovalRequest
-from tests.app_support import app_home, open_page, person
+from tests.app_support import DEMO_IDS as DEMO
+from tests.app_support import open_page, person
 from tests.operations.serving_support import passing_log
 from tests.workflow.conftest import (
     REQUEST,
@@ -26,18 +27,6 @@ from tests.workflow.conftest import (
 
 REVIEW, REQUEST_PAGE = "views/review.py", "views/request.py"
 DEPLOYMENT, INBOX = "views/deployment.py", "views/inbox.py"
-DEMO = {
-    "scientist": person("omar"),
-    "engineer": person("priya"),
-    "compliance": person("daniel"),
-    "security": person("sofia"),
-    "owner": person("layla"),
-}
-
-
-@pytest.fixture
-def app_store(tmp_path, monkeypatch):
-    yield from app_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -7,15 +7,10 @@ from sqlmodel import select
 
 from governance.store import read_session
 from governance.training_tables import TrainingCompletion
-from tests.app_support import app_home, open_page, person
+from tests.app_support import open_page, person
 from tests.records.test_training import date_memberships
 
 TRAINING, INBOX = "views/training.py", "views/inbox.py"
-
-
-@pytest.fixture
-def app_store(tmp_path, monkeypatch):
-    yield from app_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture

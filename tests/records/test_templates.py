@@ -25,7 +25,7 @@ from governance.workflow import (
     request_approval,
 )
 from governance.workflow.stages import SIGNOFFS
-from tests.app_support import app_home, open_page, person
+from tests.app_support import open_page, person
 from tests.workflow.conftest import SECTIONS, register, walk_to_approval
 
 REQUEST_PAGE, REVIEW_PAGE = "views/request.py", "views/review.py"
@@ -51,11 +51,6 @@ def test_the_mitigation_plan_is_required_where_the_policy_says(policy):
     assert required["mitigation_plan"] == "at risk level high"
     assert policy.risk.mitigation_plan_required == ["high"]
     assert {required[k] for k in ("purpose", "changes", "risk_summary")} == {"yes"}
-
-
-@pytest.fixture
-def app_store(tmp_path, monkeypatch):
-    yield from app_home(tmp_path, monkeypatch)
 
 
 @pytest.fixture
