@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from governance.access import SYSTEM_USER_ID
-from governance.audit import unit_of_work, verify_chain
+from governance.audit import verify_chain
 from governance.errors import (
     ConflictError,
     InvalidInputError,
@@ -34,7 +33,8 @@ from governance.model_card import (
     save_card,
 )
 from governance.store import read_session
-from governance.tables import Assessment, AuditEvent
+from governance.tables import AuditEvent
+from tests.store_support import store_assessment
 
 MODEL = "lead-scoring"
 SPEC = {
@@ -157,24 +157,7 @@ def assessed(engine, people, policy):
         data_spec=SPEC,
         description="Lead conversion scores.",
     )
-    with unit_of_work(engine) as work:
-        row = Assessment(
-            model_version_id=version_id,
-            passed=False,
-            evidence=EVIDENCE,
-            created_by=SYSTEM_USER_ID,
-            policy_version=policy.version,
-            policy_hash=policy.content_hash,
-        )
-        work.session.add(row)
-        work.session.flush()
-        work.record(
-            actor_id=SYSTEM_USER_ID,
-            action="assessment.completed",
-            entity_type="model_version",
-            entity_id=str(version_id),
-            payload={"assessment_id": row.id},
-        )
+    store_assessment(engine, policy, version_id, evidence=EVIDENCE, passed=False)
     return version_id
 
 

@@ -3,15 +3,14 @@
 import pytest
 import streamlit as st
 
-from governance.access import SYSTEM_USER_ID, stable_user_id
-from governance.audit import unit_of_work
+from governance.access import stable_user_id
 from governance.bootstrap import prepare_store
 from governance.demo.world import seed_people
 from governance.evidence import latest_evidence
 from governance.inventory import register_version
 from governance.settings import load_settings
-from governance.tables import Assessment
 from tests.app_support import open_view
+from tests.store_support import store_assessment
 
 MODEL = "lead-scoring"
 
@@ -132,22 +131,7 @@ def test_failing_data_is_shown_with_its_thresholds(tmp_path, monkeypatch):
             ],
         }
     }
-    with unit_of_work(engine) as work:
-        row = Assessment(
-            model_version_id=version_id,
-            passed=False,
-            evidence=evidence,
-            created_by=SYSTEM_USER_ID,
-            policy_version=policy.version,
-            policy_hash=policy.content_hash,
-        )
-        work.session.add(row)
-        work.record(
-            actor_id=SYSTEM_USER_ID,
-            action="assessment.completed",
-            entity_type="model_version",
-            entity_id=str(version_id),
-        )
+    store_assessment(engine, policy, version_id, evidence=evidence, passed=False)
     engine.dispose()
     _clear_caches()
 

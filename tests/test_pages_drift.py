@@ -6,15 +6,14 @@ import shutil
 import pytest
 import streamlit as st
 
-from governance.access import SYSTEM_USER_ID, stable_user_id
-from governance.audit import unit_of_work
+from governance.access import stable_user_id
 from governance.bootstrap import prepare_store
 from governance.demo.world import seed_people
 from governance.evidence import evidently_report_path
 from governance.inventory import register_version
 from governance.settings import load_settings
-from governance.tables import Assessment
 from tests.app_support import open_view
+from tests.store_support import store_assessment
 
 MODEL = "lead-scoring"
 
@@ -43,24 +42,7 @@ def hand_made(tmp_path, monkeypatch):
     )
 
     def store_evidence(evidence):
-        with unit_of_work(engine) as work:
-            row = Assessment(
-                model_version_id=version_id,
-                passed=True,
-                evidence=evidence,
-                created_by=SYSTEM_USER_ID,
-                policy_version=policy.version,
-                policy_hash=policy.content_hash,
-            )
-            work.session.add(row)
-            work.session.flush()
-            work.record(
-                actor_id=SYSTEM_USER_ID,
-                action="assessment.completed",
-                entity_type="model_version",
-                entity_id=str(version_id),
-                payload={"assessment_id": row.id},
-            )
+        store_assessment(engine, policy, version_id, evidence=evidence)
 
     _clear_caches()
     yield store_evidence

@@ -13,14 +13,13 @@ import numpy as np
 import pandas as pd
 from sqlmodel import select
 
-from governance.access import SYSTEM_USER_ID
 from governance.assessment.drift import profile_reference
 from governance.assessment.performance import assess_performance
-from governance.audit import unit_of_work
 from governance.policy import Policy
 from governance.store import write_session
-from governance.tables import Assessment, ModelVersion
+from governance.tables import ModelVersion
 from governance.workflow_tables import WorkflowState
+from tests.store_support import store_assessment
 from tests.workflow.conftest import register
 
 FEATURES = ["visits", "company_size", "region"]
@@ -99,25 +98,9 @@ def version_in_production(
         "performance": {"metrics": measured.metrics},
         "drift": {"reference_profile": profile.to_dict()},
     }
-    with unit_of_work(engine) as work:
-        row = Assessment(
-            model_version_id=version_id,
-            passed=True,
-            evidence=evidence,
-            artifact_dir=str(folder),
-            created_by=SYSTEM_USER_ID,
-            policy_version=policy.version,
-            policy_hash=policy.content_hash,
-        )
-        work.session.add(row)
-        work.session.flush()
-        work.record(
-            actor_id=SYSTEM_USER_ID,
-            action="assessment.completed",
-            entity_type="model_version",
-            entity_id=str(version_id),
-            payload={"assessment_id": row.id},
-        )
+    store_assessment(
+        engine, policy, version_id, evidence=evidence, artifact_dir=str(folder)
+    )
     put_in_production(engine, version_id)
     return version_id
 

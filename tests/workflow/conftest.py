@@ -7,11 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from governance.access import SYSTEM_USER_ID
-from governance.audit import unit_of_work
 from governance.inventory import register_version
 from governance.policy import Policy
-from governance.tables import Assessment
 from governance.workflow import (
     SECURITY_QUESTIONS,
     advance_stage,
@@ -23,6 +20,7 @@ from governance.workflow import (
     record_security_assessment,
     verify_audit_trail,
 )
+from tests.store_support import store_assessment
 
 ALL_YES = dict.fromkeys(SECURITY_QUESTIONS, True)
 SECTIONS = {
@@ -83,26 +81,9 @@ def add_assessment(
             "standard": {"name": "explanations_available", "passed": True}
         },
     }
-    with unit_of_work(engine) as work:
-        row = Assessment(
-            model_version_id=version_id,
-            passed=True,
-            risk_level=level,
-            evidence=evidence,
-            created_by=SYSTEM_USER_ID,
-            policy_version=policy.version,
-            policy_hash=policy.content_hash,
-        )
-        work.session.add(row)
-        work.session.flush()
-        work.record(
-            actor_id=SYSTEM_USER_ID,
-            action="assessment.completed",
-            entity_type="model_version",
-            entity_id=str(version_id),
-            payload={"assessment_id": row.id},
-        )
-        return row.id
+    return store_assessment(
+        engine, policy, version_id, evidence=evidence, risk_level=level
+    )
 
 
 @pytest.fixture
