@@ -16,6 +16,7 @@ from governance.workflow import (
     rollout_status,
     tick_post_deployment,
 )
+from governance.workflow.rollout import shadow_overstay_of
 from ui.context import acting_person, store
 from ui.selection import choose_version
 from ui.serving import step_evidence_panel
@@ -63,6 +64,9 @@ st.dataframe(
 taken = sum(1 for _, at in status if at is not None)
 plan = rollout_plan(policy)
 current = status[taken - 1][0] if taken else None
+overstay = shadow_overstay_of(engine, policy, row.id)
+if overstay is not None:
+    st.warning(overstay.describe())
 if row.stage == "deployment" and current and current.startswith(PHASES):
     step_evidence_panel(engine, policy, person, row.id, current)
 if row.stage == "deployment" and taken < len(plan) and may(person, "rollout.step"):

@@ -1,4 +1,4 @@
-"""The demo's training records, legal holds and the compliance reports."""
+"""The demo's training records, compliance reports and a signed audit checkpoint."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from governance.access import SYSTEM_USER_ID, stable_user_id
 from governance.audit import unit_of_work
+from governance.errors import ConflictError
 from governance.policy import Policy
 from governance.records.training import overdue_training, record_completion
 from governance.settings import Settings
@@ -46,12 +47,71 @@ COMPLETED_DAYS_AGO: dict[str, tuple[tuple[int, ...], ...]] = {
 # Most people declare their own completions; the administrator recorded Daniel's
 # and Chen's.
 RECORDED_BY = {"daniel": "admin", "chen": "admin"}
+# The compliance officer generates the periodic reports (framework, "Compliance
+# Reporting"); the demo keeps one of each kind.
+REPORTER = "daniel"
+REPORTED = ("monthly_compliance", "quarterly_risk")
 
 
 def seed_records(settings: Settings, engine: Engine, policy: Policy) -> str:
     """Seed this part of the demo; return one sentence saying what was added."""
-    del settings
-    return seed_training(engine, policy)
+    training = seed_training(engine, policy)
+    audit = seed_audit_records(settings, engine, policy)
+    return " ".join(part for part in (training, audit) if part)
+
+
+def seed_audit_records(
+    settings: Settings, engine: Engine, policy: Policy, *, now: datetime | None = None
+) -> str:
+    """Keep this month's compliance report and last quarter's risk assessment.
+
+    Both are generated as the compliance officer through `generate_report`, as
+    the Reports page would (the current month has begun, so it is accepted; its
+    report says the period is still open). Then the audit chain's head is signed
+    into a checkpoint, so the audit page verifies the trail against one at once.
+    Runs last in the demo's records, after everything it reports on.
+    """
+    from governance.records.checkpoints import write_checkpoint
+    from governance.records.reports import generate_report
+    from governance.records.stored import list_reports
+
+    now = now or datetime.now(UTC)
+    if list_reports(engine, kinds=REPORTED, limit=1):
+        return ""
+    officer = stable_user_id(REPORTER)
+    labels = []
+    for kind, period in (
+        ("monthly_compliance", None),
+        ("quarterly_risk", _last_quarter(now.date())),
+    ):
+        report = generate_report(
+            settings,
+            engine,
+            policy,
+            actor_id=officer,
+            kind=kind,
+            period=period,
+            now=now,
+        )
+        labels.append(report.title)
+    try:
+        checkpoint = write_checkpoint(settings, engine)
+    except ConflictError as exc:
+        # A checkpoint of an earlier store (a demo built before --reset) holds
+        # this sequence number; it is evidence, and is left for a person to judge.
+        logger.warning("Demo audit checkpoint not written: %s", exc)
+        signed = f"no audit checkpoint written ({exc})"
+    else:
+        signed = f"audit checkpoint signed at event #{checkpoint.seq}"
+    logger.info("Demo reports kept: %s; %s", labels, signed)
+    return f"Reports: {'; '.join(labels)} kept; {signed}."
+
+
+def _last_quarter(today: date) -> str:
+    """The quarter before the one holding ``today``, named by its last month."""
+    first_month = 3 * ((today.month - 1) // 3) + 1
+    previous = date(today.year, first_month, 1) - timedelta(days=1)
+    return f"{previous.year:04d}-{previous.month:02d}"
 
 
 def seed_training(engine: Engine, policy: Policy, today: date | None = None) -> str:

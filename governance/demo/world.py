@@ -220,4 +220,20 @@ def _reset(settings: Settings) -> None:
     drop_store(settings.database_url)
     for folder in ("mlflow", "demo", "evidence"):
         shutil.rmtree(settings.home / folder, ignore_errors=True)
+    _set_checkpoints_aside(settings)
     logger.info("Demo world removed from %s", Path(settings.home))
+
+
+def _set_checkpoints_aside(settings: Settings) -> None:
+    """Keep the dropped trail's signed checkpoints, but out of the new trail's way.
+
+    The checkpoints describe the trail that was just dropped; left in place they
+    would contradict the new one, and verification would report it broken.
+    """
+    folder = settings.audit_checkpoint_dir
+    if not folder.exists():
+        return
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    aside = folder.with_name(f"{folder.name}.before-reset-{stamp}")
+    folder.rename(aside)
+    logger.info("Audit checkpoints of the dropped trail kept in %s", aside)

@@ -6,7 +6,9 @@ of each model with a version in production, splits that version's production
 predictions into windows (``policy.monitoring.window``: calendar months by
 default) and scores each window that has ended and is not stored yet
 (``governance.operations.windows``), with the window's security signals
-(``governance.operations.security_signals``).
+(``governance.operations.security_signals``). Once per run, new bursts of refused
+actions and a broken audit trail raise a ``security`` alert for the security
+officer (``governance.operations.security_alerts``).
 
 A window is stored once per version (unique on version and window start), so a
 rerun adds only new windows; a window stored before its outcomes arrived gets its
@@ -81,6 +83,7 @@ class MonitoringReport:
 
     versions: list[VersionReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    security: list[str] = field(default_factory=list)
 
     @property
     def has_triggers(self) -> bool:
@@ -104,6 +107,7 @@ class MonitoringReport:
             )
             out.extend(f"  {message}" for message in item.messages)
             out.extend(f"  TRIGGER {text}" for text in item.triggers)
+        out.extend(f"SECURITY {text}" for text in self.security)
         out.extend(f"Not monitored: {problem}" for problem in self.problems)
         return out
 
@@ -216,7 +220,25 @@ def run_monitoring(
             logger.warning("Monitoring of %s stopped: %s", version.model_name, exc)
     if model is not None and not report.versions and not report.problems:
         report.problems.append(f"{model} has no version in production to monitor.")
+    report.security = _check_security(run)
     return report
+
+
+def _check_security(run: _Run) -> list[str]:
+    """Alert the security officer of new refusal bursts and a broken audit trail."""
+    from governance.operations.security_alerts import raise_security_alerts
+
+    try:
+        return raise_security_alerts(
+            run.settings,
+            run.engine,
+            run.policy,
+            actor_id=run.actor_id,
+            now=run.now,
+        )
+    except GovernanceError as exc:
+        logger.warning("The security check could not run: %s", exc)
+        return [f"The security check could not run: {exc}"]
 
 
 def _check_runner(session: Session, actor_id: str) -> None:

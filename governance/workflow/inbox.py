@@ -28,7 +28,7 @@ from governance.workflow._state import (
 from governance.workflow.approvals import pending_request
 from governance.workflow.checklists import gate_blockers, post_deployment_items
 from governance.workflow.permissions import PERMISSIONS
-from governance.workflow.rollout import rollout_plan, steps_taken
+from governance.workflow.rollout import rollout_plan, shadow_overstay, steps_taken
 from governance.workflow.stages import ADVANCE_PERMISSION, SIGNOFFS, stage_blockers
 from governance.workflow_tables import ApprovalDecision, ApprovalRequest, WorkflowState
 
@@ -75,6 +75,7 @@ def inbox(engine: Engine, policy: Policy, user_id: str) -> list[InboxItem]:
         ).all()
         for version in versions:
             items.extend(_version_work(session, policy, version, user_id, may))
+            items.extend(_shadow_work(session, policy, version, may))
         items.extend(_retraining_work(session, may))
     items.extend(_operations_work(engine, policy, roles))
     items.extend(_training_work(engine, policy, user_id))
@@ -221,6 +222,29 @@ def _version_work(
     return [
         InboxItem(action, what, version.model_name, version.version, version.id, since)
         for action, what in todo
+    ]
+
+
+def _shadow_work(
+    session: Session, policy: Policy, version: ModelVersion, may: set[str]
+) -> list[InboxItem]:
+    """A version in shadow past the policy's maximum: promote it or roll it back."""
+    if version.stage != "deployment" or "rollout.step" not in may:
+        return []
+    assert version.id is not None
+    taken = steps_taken(session, version.id)
+    overstay = shadow_overstay(policy, taken, datetime.now(UTC))
+    if overstay is None:
+        return []
+    return [
+        InboxItem(
+            "rollout.step",
+            overstay.describe(),
+            version.model_name,
+            version.version,
+            version.id,
+            overstay.since,
+        )
     ]
 
 

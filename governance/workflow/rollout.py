@@ -237,6 +237,54 @@ def _check_shadow(
         )
 
 
+@dataclass(frozen=True)
+class ShadowOverstay:
+    """A version still in shadow past ``deployment.shadow_max_days``."""
+
+    since: datetime
+    now: datetime
+    max_days: int
+
+    def describe(self) -> str:
+        """The flag as a person reads it."""
+        elapsed = self.now - self.since
+        return (
+            f"In shadow since {self.since:%Y-%m-%d %H:%M} UTC ({elapsed.days} days "
+            f"{elapsed.seconds // 3600} hours), past the policy's {self.max_days} "
+            "days (deployment.shadow_max_days): decide: promote or roll back."
+        )
+
+
+def shadow_overstay(
+    policy: Policy, taken: list[RolloutStep], now: datetime
+) -> ShadowOverstay | None:
+    """The overstay when shadow is the last step taken and began past the maximum.
+
+    Framework, "Shadow testing (1-2 weeks)": a shadow of exactly
+    ``shadow_max_days`` is still within the range, as one of exactly
+    ``shadow_min_days`` may already leave (`_check_shadow`); from the next moment
+    it is flagged. The flag asks for a decision; promotion is not refused for it.
+    """
+    if not taken or taken[-1].step != "shadow":
+        return None
+    since = as_utc(taken[-1].performed_at)
+    if as_utc(now) - since <= timedelta(days=policy.deployment.shadow_max_days):
+        return None
+    return ShadowOverstay(since, as_utc(now), policy.deployment.shadow_max_days)
+
+
+def shadow_overstay_of(
+    engine: Engine, policy: Policy, version_id: int, *, now: datetime | None = None
+) -> ShadowOverstay | None:
+    """`shadow_overstay` of a version in deployment, now by default."""
+    with read_session(engine) as session:
+        version = session.get(ModelVersion, version_id)
+        if version is None or version.stage != "deployment":
+            return None
+        taken = steps_taken(session, version_id)
+    return shadow_overstay(policy, taken, now or utc_now())
+
+
 def _check_serving_evidence(
     session: Session, taken: list[RolloutStep], target: RolloutTarget
 ) -> None:
