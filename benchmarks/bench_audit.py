@@ -6,20 +6,23 @@ Targets (issue: audit explorer): a page of results in under 200 ms, and verifyin
 Builds a SQLite store in a temporary folder: 100 models with three registered
 versions each (through the domain, so the versions exist as they would), then a
 million events bulk-inserted as precomputed, correctly chained rows: version
-events by row id and by "name/version", model events, incident-like events that
-name their model in the payload, monitoring-like events that carry a version's
-row id, and user events, by seven actors over two years. Then times the first
+events by row id and by "name/version", model events, incident reports that
+name their model and version in the payload, alerts that carry a version's row
+id, and user events, by seven actors over two years; each event's subject row
+is resolved as the unit of work resolves it. Then times the first
 page, filtered pages (actor, event type, model, model and version, a month, a
 combination), a deep page, verification of the stored chain with its
 checkpoints, a JSONL export, and verification of the exported file.
 
 Run from the repository root: ``PYTHONPATH=. python benchmarks/bench_audit.py``
-(``--events N`` for a smaller log; ``--postgres URL`` to build and time the same
-log in an empty PostgreSQL database as well).
+(``--events N`` for a smaller log; ``--home DIR`` to keep the SQLite log for the
+next run; ``--postgres URL`` to build and time the same log in an empty
+PostgreSQL database as well, or to reuse the log built there before).
 """
 
 from __future__ import annotations
 
+import json
 import random
 import sys
 import tempfile
@@ -34,15 +37,13 @@ from sqlalchemy import Engine, insert
 
 from governance.access import SYSTEM_USER_ID, stable_user_id
 from governance.audit import (
-    AuditFilter,
+    SubjectResolver,
     canonical_json,
     chain_head,
-    day_range,
     event_hash,
-    events_page,
-    export_jsonl,
     format_time,
 )
+from governance.audit_subject_tables import AuditEventSubject
 from governance.bootstrap import prepare_store
 from governance.demo.world import seed_people
 from governance.inventory import register_version
@@ -53,13 +54,19 @@ from governance.records.checkpoints import (
     verify_export,
     write_checkpoint,
 )
+from governance.records.explorer import (
+    AuditFilter,
+    day_range,
+    events_page,
+    export_jsonl,
+)
 from governance.settings import Settings, load_settings
 from governance.tables import AuditEvent
 
 EVENTS = 1_000_000
 MODELS, VERSIONS = 100, 3
 PAGE = 50
-QUIET_MODEL = "quiet-model"  # registered, then no synthetic events: a full scan
+QUIET_MODEL = "quiet-model"  # registered, then no synthetic events: 2 in all
 PAGE_TARGET, VERIFY_TARGET = 0.200, 10.0
 ACTORS = ("omar", "priya", "daniel", "sofia", "layla", "admin", "system")
 ACTIONS = (
@@ -134,11 +141,11 @@ def synthetic_rows(
             entity, action = ("model", name), "rollout.rolled_back"
             payload = {"reason": "canary error rate"}
         elif kind < 0.70:
-            entity, action = ("incident", str(index)), "incident.opened"
+            entity, action = ("incident", str(index)), "incident.reported"
             payload = {"model": name, "version": version, "severity": "medium"}
         elif kind < 0.80:
-            entity, action = ("monitoring_window", str(index)), "monitoring.evaluated"
-            payload = {"model_version_id": version_id, "psi": 0.05}
+            entity, action = ("alert", str(index)), "alert.raised"
+            payload = {"model_version_id": version_id, "kind": "drift"}
         else:
             entity, action = ("user", rng.choice(actors)), "identity.signed_in"
             payload = {"method": "local"}
@@ -172,6 +179,21 @@ def synthetic_rows(
     return rows
 
 
+def subject_rows(connection: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``audit_event_subject`` rows of ``rows``, as the unit of work finds them."""
+    resolve = SubjectResolver(connection)
+    subjects = []
+    for row in rows:
+        found = resolve(
+            row["entity_type"], row["entity_id"], json.loads(row["payload"])
+        )
+        if found is not None:
+            subjects.append(
+                {"seq": row["seq"], "model_name": found[0], "model_version": found[1]}
+            )
+    return subjects
+
+
 def build_log(settings: Settings, count: int) -> Engine:
     """A migrated store with the demo people, 300 versions and ``count`` events."""
     engine, policy = prepare_store(settings)
@@ -179,8 +201,12 @@ def build_log(settings: Settings, count: int) -> Engine:
     models = register_models(engine, policy)
     rows = synthetic_rows(count, chain_head(engine), models)
     with engine.begin() as connection:
+        subjects = subject_rows(connection, rows)
         for start in range(0, len(rows), 50_000):
             connection.execute(insert(AuditEvent), rows[start : start + 50_000])
+        for start in range(0, len(subjects), 50_000):
+            batch = subjects[start : start + 50_000]
+            connection.execute(insert(AuditEventSubject), batch)
     if settings.is_sqlite:
         # Fold the write-ahead log into the database, as a running console's
         # automatic checkpoints would have, so reads do not go through it.
@@ -275,9 +301,11 @@ def time_verification(settings: Settings, engine: Engine, folder: Path) -> list[
 def report(label: str, settings: Settings, count: int, folder: Path) -> list[str]:
     """Build the log in ``settings``' store (unless built) and time everything."""
     started = time.perf_counter()
-    if settings.is_sqlite and (settings.home / "governance.db").exists():
-        engine, _ = prepare_store(settings)
-    else:
+    # A store that already holds the log (``--home``, or the PostgreSQL
+    # database of an earlier run) is reused as it is.
+    engine, _ = prepare_store(settings)
+    if chain_head(engine)[0] < count:
+        engine.dispose()
         engine = build_log(settings, count)
     built = time.perf_counter() - started
     head, _ = chain_head(engine)
@@ -319,7 +347,8 @@ def emit(lines: list[str]) -> None:
 def main() -> int:
     args = sys.argv
     count = int(args[args.index("--events") + 1]) if "--events" in args else EVENTS
-    # ``--home DIR`` keeps (or reuses) the SQLite log between runs.
+    # ``--home DIR`` keeps (or reuses) the SQLite log between runs; a PostgreSQL
+    # database that holds the log from an earlier run is reused too.
     kept = args[args.index("--home") + 1] if "--home" in args else None
     with tempfile.TemporaryDirectory() as folder:
         home = Path(kept or folder)

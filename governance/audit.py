@@ -12,13 +12,12 @@ retention cut, if events were purged); ``verify_lines`` walks an exported JSONL
 file without the database. Signed checkpoints of the head, which catch a
 rewritten or cut-off tail, are in ``governance.records.checkpoints``.
 
-The explorer reads the trail through `AuditFilter` (model, version, actor, event
-types, dates): `events_page` pages newest first with keyset pagination on the
-sequence number, `export_jsonl` and `export_csv` write the matching events. An
-event concerns a model when its entity is the model, one of its versions (by
-row id or "name/version") or one of their approval requests, or when its
-payload names it (``model``/``model_name``, with ``version``, or
-``model_version_id``): events of new kinds should carry those payload fields.
+Each event about a model also gets a row in ``audit_event_subject`` naming
+the model and version it concerns (see `SubjectResolver`): the explorer in
+``governance.records.explorer`` filters by model through it. Events of new
+kinds about a model should name it: as the entity (a model, a version by row
+id or "name/version", an approval request), or in the payload (``model`` or
+``model_name``, with ``version``, or ``model_version_id``).
 
 A JSONL export starts with a header line when it is filtered or begins after a
 retention cut, and, written with the audit key, ends with a signed seal (its
@@ -29,25 +28,34 @@ its events is missing, and the verifier says which it did.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import hmac
-import io
 import itertools
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, String, and_, func, inspect, or_, type_coerce
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    column,
+    func,
+    insert,
+    inspect,
+    table,
+    type_coerce,
+)
 from sqlalchemy import event as orm_event
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from governance.audit_subject_tables import AuditEventSubject
 from governance.errors import (
     GovernanceError,
     InvalidInputError,
@@ -59,7 +67,7 @@ from governance.tables import AuditEvent, utc_now
 logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
-_EXPORT_FIELDS = (
+EXPORT_FIELDS = (
     "seq",
     "occurred_at",
     "actor_id",
@@ -172,9 +180,143 @@ class UnitOfWork:
         )
         self.session.add(event)
         self.session.flush()
+        connection = self.session.connection()
+        subject = SubjectResolver(connection)(entity_type, str(entity_id), payload)
+        if subject is not None:
+            connection.execute(
+                insert(AuditEventSubject).values(
+                    seq=event.seq, model_name=subject[0], model_version=subject[1]
+                )
+            )
         self.events.append(event)
         logger.info("Audit %s %s/%s by %s", action, entity_type, entity_id, actor_id)
         return event
+
+
+# The store's tables as the resolver reads them: names and columns only, so the
+# migration that backfills ``audit_event_subject`` reads them the same way.
+_VERSIONS = table(
+    "model_version", column("id"), column("model_name"), column("version")
+)
+# Entities whose row names the version it is about, by ``model_version_id``.
+_VERSIONED_ENTITIES = {
+    name: table(name, column("id"), column("model_version_id"))
+    for name in (
+        "approval_request",
+        "incident",
+        "alert",
+        "compliance_report",
+        "retraining_request",
+    )
+}
+_HOLDS = table("legal_hold", column("id"), column("subject_type"), column("subject_id"))
+
+Subject = tuple[str, str | None]
+
+
+class SubjectResolver:
+    """Which model and version an event is about, or None when it is about none.
+
+    In order: the entity, when it is a model (``model``), a version (by row id
+    or "name/version") or an approval request; then the payload's
+    ``model_version_id``; then its ``model``/``model_name``, with ``version``
+    when it carries one; then the entity's own row, for incidents, alerts,
+    compliance reports and retraining requests (their later events name only
+    the entity), a legal hold's subject, and a review's model (its scope,
+    except for the console-wide governance review). A row id is looked up once
+    per resolver: the rows read never change which version they name.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._versions: dict[int, Subject | None] = {}
+        self._entities: dict[tuple[str, int], int | None] = {}
+
+    def __call__(
+        self, entity_type: str, entity_id: str, payload: dict[str, Any] | None
+    ) -> Subject | None:
+        """The subject of an event with this entity and (parsed) payload."""
+        body = payload if isinstance(payload, dict) else {}
+        if entity_type == "model":
+            return entity_id, None
+        if entity_type == "model_version":
+            return self._version_by_entity(entity_id)
+        if entity_type == "approval_request":
+            return self._version(self._entity_version_id(entity_type, entity_id))
+        named = self._named(body)
+        if named is not None:
+            return named
+        if entity_type in _VERSIONED_ENTITIES:
+            return self._version(self._entity_version_id(entity_type, entity_id))
+        if entity_type == "legal_hold":
+            return self._held(entity_id)
+        if entity_type == "review" and body.get("review") != "governance":
+            scope = body.get("scope")
+            return (scope, None) if isinstance(scope, str) and scope else None
+        return None
+
+    def _version_by_entity(self, entity_id: str) -> Subject | None:
+        if entity_id.isdigit():
+            return self._version(int(entity_id))
+        name, slash, version = entity_id.rpartition("/")
+        return (name, version) if slash and name and version else None
+
+    def _named(self, body: dict[str, Any]) -> Subject | None:
+        version_id = body.get("model_version_id")
+        if isinstance(version_id, int) and not isinstance(version_id, bool):
+            found = self._version(version_id)
+            if found is not None:
+                return found
+        model = body.get("model") or body.get("model_name")
+        if not isinstance(model, str) or not model:
+            return None
+        version = body.get("version")
+        if isinstance(version, bool) or not isinstance(version, str | int):
+            return model, None
+        return model, str(version) or None
+
+    def _held(self, hold_id: str) -> Subject | None:
+        if not hold_id.isdigit():
+            return None
+        row = self._connection.execute(
+            sa_select(_HOLDS.c.subject_type, _HOLDS.c.subject_id).where(
+                _HOLDS.c.id == int(hold_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        subject_type, subject_id = row
+        if subject_type == "model":
+            return subject_id, None
+        if subject_type == "model_version" and subject_id.isdigit():
+            return self._version(int(subject_id))
+        if subject_type == "compliance_report":
+            report = self._entity_version_id(subject_type, subject_id)
+            return self._version(report)
+        return None
+
+    def _version(self, version_id: int | None) -> Subject | None:
+        if version_id is None:
+            return None
+        if version_id not in self._versions:
+            row = self._connection.execute(
+                sa_select(_VERSIONS.c.model_name, _VERSIONS.c.version).where(
+                    _VERSIONS.c.id == version_id
+                )
+            ).first()
+            self._versions[version_id] = (row[0], row[1]) if row else None
+        return self._versions[version_id]
+
+    def _entity_version_id(self, entity_type: str, entity_id: str) -> int | None:
+        if not entity_id.isdigit():
+            return None
+        key = (entity_type, int(entity_id))
+        if key not in self._entities:
+            rows = _VERSIONED_ENTITIES[entity_type]
+            self._entities[key] = self._connection.execute(
+                sa_select(rows.c.model_version_id).where(rows.c.id == key[1])
+            ).scalar()
+        return self._entities[key]
 
 
 class MissingAuditEventError(GovernanceError):
@@ -310,9 +452,10 @@ class ChainVerification:
         return " ".join((text, *self.notes))
 
 
-_EVENT_TEXT_FIELDS = _EXPORT_FIELDS[1:]
-_FIELD_SET = frozenset(_EXPORT_FIELDS)
-_encode_string = json.encoder.encode_basestring  # the encoder json.dumps uses
+_EVENT_TEXT_FIELDS = EXPORT_FIELDS[1:]
+_FIELD_SET = frozenset(EXPORT_FIELDS)
+# The string encoder json.dumps uses; exports write their lines with it too.
+encode_string = json.encoder.encode_basestring
 
 
 def _fast_event_hash(event: dict[str, Any]) -> str:
@@ -347,13 +490,13 @@ def _hash_fields(
     this function.
     """
     document = (
-        f'{{"action":{_encode_string(action)},'
-        f'"actor_id":{_encode_string(actor_id)},'
-        f'"entity_id":{_encode_string(entity_id)},'
-        f'"entity_type":{_encode_string(entity_type)},'
-        f'"occurred_at":{_encode_string(occurred_at)},'
-        f'"payload":{_encode_string(payload)},'
-        f'"prev_hash":{_encode_string(prev_hash)},'
+        f'{{"action":{encode_string(action)},'
+        f'"actor_id":{encode_string(actor_id)},'
+        f'"entity_id":{encode_string(entity_id)},'
+        f'"entity_type":{encode_string(entity_type)},'
+        f'"occurred_at":{encode_string(occurred_at)},'
+        f'"payload":{encode_string(payload)},'
+        f'"prev_hash":{encode_string(prev_hash)},'
         f'"seq":{seq}}}'
     )
     return hashlib.sha256(document.encode("utf-8")).hexdigest()
@@ -463,11 +606,11 @@ def _problem(event: dict[str, Any], expected_seq: int, prev_hash: str) -> str | 
     return None
 
 
-_COLUMNS = tuple(getattr(AuditEvent, name) for name in _EXPORT_FIELDS)
+_COLUMNS = tuple(getattr(AuditEvent, name) for name in EXPORT_FIELDS)
 
 
 def _stored_time(value: Any) -> str:
-    """An ``occurred_at`` as read by `_select_events`, in its hashed form."""
+    """An ``occurred_at`` as read by `select_events`, in its hashed form."""
     if isinstance(value, datetime):
         return format_time(value)
     # SQLite keeps SQLAlchemy's "YYYY-MM-DD HH:MM:SS.ffffff" text, in UTC;
@@ -477,18 +620,19 @@ def _stored_time(value: Any) -> str:
     return format_time(datetime.fromisoformat(value))
 
 
-def _select_events(engine: Engine) -> Any:
+def select_events(engine: Engine) -> Any:
     """A SELECT of the export fields; on SQLite the time is read as raw text."""
     if engine.dialect.name == "sqlite":
         columns = [
-            type_coerce(column, String) if column.key == "occurred_at" else column
-            for column in _COLUMNS
+            type_coerce(stored, String) if stored.key == "occurred_at" else stored
+            for stored in _COLUMNS
         ]
         return sa_select(*columns)
     return sa_select(*_COLUMNS)
 
 
-def _row_to_dict(row: Any) -> dict[str, Any]:
+def row_to_dict(row: Any) -> dict[str, Any]:
+    """A row of `select_events` as an export dict."""
     return {
         "seq": row[0],
         "occurred_at": _stored_time(row[1]),
@@ -516,7 +660,7 @@ def iter_stored_events(
     million events stream in constant memory without building ORM objects.
     """
     last = after_seq
-    query = _select_events(engine).where(*where).order_by(AuditEvent.seq)
+    query = select_events(engine).where(*where).order_by(AuditEvent.seq)
     if up_to_seq is not None:
         query = query.where(AuditEvent.seq <= up_to_seq)
     while True:
@@ -529,7 +673,7 @@ def iter_stored_events(
         if not rows:
             return
         for row in rows:
-            yield _row_to_dict(row)
+            yield row_to_dict(row)
         last = rows[-1][0]
 
 
@@ -631,7 +775,7 @@ def _stored_batches(
     """
     mark = "?" if engine.dialect.name == "sqlite" else "%s"
     sql = (
-        f"SELECT {', '.join(_EXPORT_FIELDS)} FROM audit_event "
+        f"SELECT {', '.join(EXPORT_FIELDS)} FROM audit_event "
         f"WHERE seq > {mark} ORDER BY seq LIMIT {mark}"
     )
     last = after_seq
@@ -771,7 +915,7 @@ def _framed_events(
             frame.seal, frame.events_after_seal = record[EXPORT_SEAL], 0
             continue
         if not record.keys() >= _FIELD_SET:
-            missing = [name for name in _EXPORT_FIELDS if name not in record]
+            missing = [name for name in EXPORT_FIELDS if name not in record]
             raise InvalidInputError(
                 f"Line {number} of the audit file lacks {', '.join(missing)}. "
                 "Verify the file exactly as `audit export --format jsonl` wrote it."
@@ -862,378 +1006,10 @@ def count_events(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(AuditEvent)).one())
 
 
-@dataclass(frozen=True)
-class AuditFilter:
-    """Which events the explorer shows and exports; an empty field matches all.
-
-    ``since`` is inclusive and ``until`` exclusive (UTC). ``version`` needs
-    ``model``. ``actions`` are exact event types, e.g. ``approval.approved``.
-    """
-
-    model: str | None = None
-    version: str | None = None
-    actor_id: str | None = None
-    actions: tuple[str, ...] = ()
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def __post_init__(self) -> None:
-        if self.version and not self.model:
-            raise InvalidInputError(
-                "A version filter needs its model: choose the model first."
-            )
-        if self.since and self.until and _aware(self.since) >= _aware(self.until):
-            raise InvalidInputError(
-                "The date range is empty: its start must come before its end."
-            )
-
-    @property
-    def is_filtered(self) -> bool:
-        """Whether any filter is set (else the whole trail matches)."""
-        return bool(self.describe())
-
-    def describe(self) -> dict[str, Any]:
-        """The filters that are set, JSON-ready (for an export's header)."""
-        values: dict[str, Any] = {
-            "model": self.model or None,
-            "version": self.version or None,
-            "actor_id": self.actor_id or None,
-            "actions": sorted(self.actions) or None,
-            "since": format_time(_aware(self.since)) if self.since else None,
-            "until": format_time(_aware(self.until)) if self.until else None,
-        }
-        return {name: value for name, value in values.items() if value is not None}
-
-
-def day_range(
-    first: date | None, last: date | None
-) -> tuple[datetime | None, datetime | None]:
-    """Calendar days ``first`` to ``last`` (inclusive, UTC) as ``since``/``until``."""
-    since = datetime.combine(first, time.min, UTC) if first else None
-    until = datetime.combine(last, time.min, UTC) + timedelta(days=1) if last else None
-    return since, until
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class AuditPage:
-    """One page of the explorer, newest first.
-
-    ``next_before`` is the cursor of the following (older) page: pass it as
-    ``before``; None on the last page.
-    """
-
-    events: list[dict[str, Any]]
-    next_before: int | None
-
-
-# Entity types whose id names a model, a version (by row id or "name/version"),
-# or an approval request of a version. Events of any other type concern a
-# model when their payload names it (see `_payload_clauses`).
-_MODEL_ENTITY_TYPES = ("model", "model_version", "approval_request")
-
-
-def _model_clauses(session: Session, filters: AuditFilter) -> list[Any]:
-    from governance.tables import ModelVersion
-    from governance.workflow_tables import ApprovalRequest
-
-    model = filters.model or ""
-    query = select(ModelVersion.id, ModelVersion.version).where(
-        ModelVersion.model_name == model
-    )
-    if filters.version:
-        query = query.where(ModelVersion.version == filters.version)
-    versions = session.exec(query).all()
-    version_ids = [version_id for version_id, _ in versions if version_id is not None]
-    requests = (
-        session.exec(
-            select(ApprovalRequest.id).where(
-                col(ApprovalRequest.model_version_id).in_(version_ids)
-            )
-        ).all()
-        if version_ids
-        else []
-    )
-    names = [f"{model}/{filters.version}"] if filters.version else []
-    names += [f"{model}/{version}" for _, version in versions]
-    names += [str(version_id) for version_id in version_ids]
-    entity_type, entity_id = col(AuditEvent.entity_type), col(AuditEvent.entity_id)
-    clauses = [and_(entity_type == "model_version", entity_id.in_(sorted(set(names))))]
-    if not filters.version:
-        clauses.append(and_(entity_type == "model", entity_id == model))
-    if requests:
-        clauses.append(
-            and_(
-                entity_type == "approval_request",
-                entity_id.in_([str(request) for request in requests]),
-            )
-        )
-    return clauses + _payload_clauses(session, filters, version_ids)
-
-
-def _payload_clauses(
-    session: Session, filters: AuditFilter, version_ids: list[int]
-) -> list[Any]:
-    """Events whose payload names the model (and version) or a version's row id.
-
-    Payloads are canonical JSON (sorted keys, no spaces), so a field is found
-    as an exact substring; numbers are followed by "," or "}".
-    """
-    bind = session.get_bind()
-    contains = func.instr if bind.dialect.name == "sqlite" else func.strpos
-    payload = col(AuditEvent.payload)
-
-    def has(needle: str) -> Any:
-        return contains(payload, needle) > 0
-
-    model = canonical_json(filters.model)
-    names_model = or_(has(f'"model":{model}'), has(f'"model_name":{model}'))
-    by_row_id = [
-        has(f'"model_version_id":{version_id}{end}')
-        for version_id in version_ids
-        for end in (",", "}")
-    ]
-    if filters.version:
-        version = filters.version
-        forms = [has(f'"version":{canonical_json(version)}')]
-        if version.isdigit():
-            forms += [has(f'"version":{int(version)}{end}') for end in (",", "}")]
-        names_model = and_(names_model, or_(*forms))
-    # Every needle starts with '"model': one cheap test rules most rows out.
-    return [
-        and_(
-            col(AuditEvent.entity_type).not_in(_MODEL_ENTITY_TYPES),
-            has('"model'),
-            or_(names_model, *by_row_id),
-        )
-    ]
-
-
-def _conditions(session: Session, filters: AuditFilter) -> list[Any]:
-    conditions: list[Any] = []
-    if filters.model:
-        conditions.append(or_(*_model_clauses(session, filters)))
-    if filters.actor_id:
-        conditions.append(col(AuditEvent.actor_id) == filters.actor_id)
-    if filters.actions:
-        conditions.append(col(AuditEvent.action).in_(sorted(filters.actions)))
-    if filters.since:
-        conditions.append(col(AuditEvent.occurred_at) >= _aware(filters.since))
-    if filters.until:
-        conditions.append(col(AuditEvent.occurred_at) < _aware(filters.until))
-    return conditions
-
-
-def events_page(
-    engine: Engine,
-    filters: AuditFilter | None = None,
-    *,
-    before: int | None = None,
-    size: int = 50,
-) -> AuditPage:
-    """One page of matching events, newest first, after the cursor ``before``.
-
-    Keyset pagination on ``seq``: the next page starts below the last sequence
-    number shown, so events appended meanwhile neither shift nor repeat rows,
-    and a deep page costs what the first does.
-    """
-    if size < 1:
-        raise InvalidInputError("A page holds at least one event.")
-    filters = filters or AuditFilter()
-    with read_session(engine) as session:
-        conditions = _conditions(session, filters)
-        if before is not None:
-            conditions.append(col(AuditEvent.seq) < before)
-        # The page's sequence numbers first, the events' columns second: the
-        # first query then often runs on an index alone.
-        query = (
-            select(AuditEvent.seq)
-            .where(*conditions)
-            .order_by(col(AuditEvent.seq).desc())
-            .limit(size + 1)
-        )
-        if _is_narrow_time_range(session, filters):
-            # Read the range from the time index and sort it, instead of
-            # scanning every newer event (or every event of the actor) first.
-            # Same rows, another plan.
-            query = query.with_hint(
-                AuditEvent, "INDEXED BY ix_audit_event_time", "sqlite"
-            )
-        seqs = list(session.exec(query).all())
-        rows = (
-            session.connection()
-            .execute(
-                _select_events(engine)
-                .where(col(AuditEvent.seq).in_(seqs))
-                .order_by(col(AuditEvent.seq).desc())
-            )
-            .all()
-            if seqs
-            else []
-        )
-    events = [_row_to_dict(row) for row in rows[:size]]
-    has_more = len(rows) > size
-    return AuditPage(events, events[-1]["seq"] if has_more and events else None)
-
-
-def _is_narrow_time_range(session: Session, filters: AuditFilter) -> bool:
-    """Whether a date range holds fewer events than there are after it (SQLite).
-
-    Estimated from the sequence numbers at the range's ends, found on the time
-    index; SQLite has no statistics to choose between the time index and the
-    primary key by itself. PostgreSQL's planner does, so it is left alone.
-    """
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite" or not (filters.since or filters.until):
-        return False
-    head, _ = _chain_head(session)
-
-    def first_seq_from(moment: datetime | None, default: int) -> int:
-        if moment is None:
-            return default
-        found = session.exec(
-            select(AuditEvent.seq)
-            .where(col(AuditEvent.occurred_at) >= _aware(moment))
-            .order_by(col(AuditEvent.occurred_at))
-            .limit(1)
-        ).first()
-        return head if found is None else found
-
-    start = first_seq_from(filters.since, 0)
-    end = first_seq_from(filters.until, head)
-    return end - start < head - end
-
-
-def iter_events(
-    engine: Engine,
-    filters: AuditFilter | None = None,
-    *,
-    up_to_seq: int | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Matching events in sequence order (oldest first), streamed in batches."""
-    filters = filters or AuditFilter()
-    with read_session(engine) as session:
-        conditions = _conditions(session, filters)
-    yield from iter_stored_events(engine, where=conditions, up_to_seq=up_to_seq)
-
-
-def event_types(engine: Engine) -> list[str]:
-    """Every action recorded in the trail, sorted.
-
-    Read by skipping along the action index, one seek per distinct action, so
-    it costs the same on a million events as on a hundred.
-    """
-    found: list[str] = []
-    with read_session(engine) as session:
-        while True:
-            query = select(func.min(AuditEvent.action))
-            if found:
-                query = query.where(col(AuditEvent.action) > found[-1])
-            action = session.exec(query).one()
-            if action is None:
-                return found
-            found.append(action)
-
-
 def chain_head(engine: Engine) -> tuple[int, str]:
     """The newest event's sequence number and hash (``0`` and genesis if none)."""
     with read_session(engine) as session:
         return _chain_head(session)
-
-
-def export_jsonl(
-    engine: Engine,
-    filters: AuditFilter | None = None,
-    *,
-    key: bytes | None = None,
-) -> Iterator[str]:
-    """Matching events as JSONL lines, oldest first, framed for verification.
-
-    A filtered export, or one whose chain starts after a retention cut, begins
-    with a header line naming the filters or the cut; with ``key`` the last
-    line is a seal signed with it (last event, count, filters, start). The
-    export stops at the head it saw when it began, so events appended while
-    it runs are left for the next export.
-    """
-    filters = filters or AuditFilter()
-    head_seq, _ = chain_head(engine)
-    after_seq, after_hash = retention_cut(engine)
-    frame = {"filters": filters.describe(), "after_seq": after_seq}
-    if filters.is_filtered or after_seq:
-        yield (
-            canonical_json(
-                {
-                    EXPORT_HEADER: {
-                        **frame,
-                        "after_hash": after_hash,
-                        "head_seq": head_seq,
-                    }
-                }
-            )
-            + "\n"
-        )
-    count = 0
-    last_seq, last_hash = (
-        (0, GENESIS_HASH) if filters.is_filtered else (after_seq, after_hash)
-    )
-    for event in iter_events(engine, filters, up_to_seq=head_seq):
-        yield _export_line(event)
-        count, last_seq, last_hash = count + 1, event["seq"], event["hash"]
-    if key is not None:
-        seal = {
-            **frame,
-            "events": count,
-            "last_seq": last_seq,
-            "last_hash": last_hash,
-            "sealed_at": format_time(utc_now()),
-        }
-        seal["signature"] = sign_document(key, seal)
-        yield canonical_json({EXPORT_SEAL: seal}) + "\n"
-
-
-def _export_line(event: dict[str, Any]) -> str:
-    """``canonical_json(event)`` and a newline, built directly (a test compares)."""
-    return (
-        f'{{"action":{_encode_string(event["action"])},'
-        f'"actor_id":{_encode_string(event["actor_id"])},'
-        f'"entity_id":{_encode_string(event["entity_id"])},'
-        f'"entity_type":{_encode_string(event["entity_type"])},'
-        f'"hash":{_encode_string(event["hash"])},'
-        f'"occurred_at":{_encode_string(event["occurred_at"])},'
-        f'"payload":{_encode_string(event["payload"])},'
-        f'"prev_hash":{_encode_string(event["prev_hash"])},'
-        f'"seq":{int(event["seq"])}}}\n'
-    )
-
-
-# A spreadsheet runs a cell that starts with one of these as a formula.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(value: str) -> str:
-    """Prefix a cell a spreadsheet would run as a formula with an apostrophe."""
-    return "'" + value if value.startswith(_FORMULA_PREFIXES) else value
-
-
-def export_csv(engine: Engine, filters: AuditFilter | None = None) -> Iterator[str]:
-    """Matching events as CSV lines (header first), formula-like cells neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_EXPORT_FIELDS)
-    for event in iter_events(engine, filters):
-        writer.writerow(
-            neutralise_cell(value) if isinstance(value, str) else value
-            for value in (event[name] for name in _EXPORT_FIELDS)
-        )
-        if buffer.tell() > 1 << 16:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    if buffer.getvalue():
-        yield buffer.getvalue()
 
 
 def recent_events(engine: Engine, *, limit: int = 200) -> list[AuditEvent]:

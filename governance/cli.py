@@ -93,8 +93,8 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit_export(args: argparse.Namespace) -> int:
-    from governance.audit import export_csv, export_jsonl
     from governance.records.checkpoints import audit_key
+    from governance.records.explorer import export_csv, export_jsonl
     from governance.settings import load_settings
 
     engine = _engine()
@@ -117,8 +117,8 @@ def _cmd_audit_export(args: argparse.Namespace) -> int:
 def _audit_filter(engine, args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from datetime import date
 
-    from governance.audit import AuditFilter, day_range
     from governance.errors import InvalidInputError
+    from governance.records.explorer import AuditFilter, day_range
 
     days = []
     for flag, value in (("--since", args.since), ("--until", args.until)):

@@ -12,21 +12,23 @@ from sqlmodel import select
 from governance.access import SYSTEM_USER_ID
 from governance.audit import (
     GENESIS_HASH,
-    AuditFilter,
     MissingAuditEventError,
-    day_range,
     event_hash,
-    events_page,
-    export_csv,
-    export_jsonl,
-    iter_events,
-    neutralise_cell,
     unit_of_work,
     verify_chain,
     verify_lines,
 )
 from governance.errors import InvalidInputError
 from governance.inventory import register_version
+from governance.records.explorer import (
+    AuditFilter,
+    day_range,
+    events_page,
+    export_csv,
+    export_jsonl,
+    iter_events,
+    neutralise_cell,
+)
 from governance.store import read_session
 from governance.tables import AuditEvent, GovernedModel
 
@@ -666,7 +668,8 @@ def test_csv_export_is_filtered_like_the_explorer(engine):
     ids=["escapes", "controls", "unicode", "separators", "empty"],
 )
 def test_fast_hash_equals_the_canonical_hash(text):
-    from governance.audit import _export_line, _fast_event_hash, canonical_json
+    from governance.audit import _fast_event_hash, canonical_json
+    from governance.records.explorer import _export_line
 
     event = {
         "seq": 12,

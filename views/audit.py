@@ -3,20 +3,20 @@
 import streamlit as st
 
 from governance.access import list_people
-from governance.audit import (
-    AuditFilter,
-    day_range,
-    event_types,
-    events_page,
-    export_csv,
-    export_jsonl,
-)
 from governance.errors import GovernanceError
 from governance.inventory import list_inventory, list_versions
 from governance.records.checkpoints import (
     audit_key,
     read_checkpoints,
     verify_audit_trail,
+)
+from governance.records.explorer import (
+    AuditFilter,
+    day_range,
+    event_types,
+    events_page,
+    export_csv,
+    export_jsonl,
 )
 from ui.context import store
 

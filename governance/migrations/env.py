@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 
 import governance.alert_tables  # noqa: F401  (alerts, migration 0011)
 import governance.audit_records_tables  # noqa: F401  (checkpoints, holds, 0008)
+import governance.audit_subject_tables  # noqa: F401  (events' models, 0012)
 import governance.identity_tables  # noqa: F401  (sign-in credentials, migration 0004)
 import governance.incident_tables  # noqa: F401  (incidents, calendar, migration 0006)
 import governance.model_card_tables  # noqa: F401  (the model card, migration 0003)

@@ -54,6 +54,7 @@ from governance.audit import (
     unit_of_work,
 )
 from governance.audit_records_tables import AuditPurge, LegalHold, ModelArchive
+from governance.audit_subject_tables import AuditEventSubject
 from governance.errors import (
     ConflictError,
     InvalidInputError,
@@ -562,6 +563,10 @@ def _targets(connection: Any, plan: PurgePlan) -> list[_rows.Dependent]:
 
 def _delete(work: UnitOfWork, plan: PurgePlan, targets: list[_rows.Dependent]) -> None:
     connection = work.session.connection()
+    # An event's subject row refers to it, and no foreign key leads the model
+    # walk below to it (a subject names a model by text): it goes first.
+    subjects = AuditEventSubject.__table__  # type: ignore[attr-defined]
+    connection.execute(subjects.delete().where(subjects.c.seq <= plan.cut_seq))
     events = AuditEvent.__table__  # type: ignore[attr-defined]
     connection.execute(events.delete().where(events.c.seq <= plan.cut_seq))
     _rows.delete_rows(connection, targets)

@@ -11,7 +11,7 @@ from datetime import date
 
 import pytest
 
-from governance.audit import AuditFilter, chain_head, export_jsonl, verify_chain
+from governance.audit import chain_head, verify_chain
 from governance.audit_records_tables import AuditPurge
 from governance.records.checkpoints import (
     audit_key,
@@ -20,6 +20,7 @@ from governance.records.checkpoints import (
     verify_export,
     write_checkpoint,
 )
+from governance.records.explorer import AuditFilter, export_jsonl
 from tests.records.audit_support import (
     append,
     forge_lines,
