@@ -106,6 +106,10 @@ following = incident.next_step
 if incident.handled_by not in person.roles:
     st.info(f"Only the {ROLE_TITLES[incident.handled_by]} works this playbook.")
 elif incident.is_open and following is not None:
+    # A new step starts with an empty note, not the one just recorded.
+    if st.session_state.get("incident_note_for") != (incident.id, following.step):
+        st.session_state["incident_note_for"] = (incident.id, following.step)
+        st.session_state["incident_step_note"] = ""
     note = st.text_area(f"Note for '{following.title}'", key="incident_step_note")
     if st.button(f"Mark '{following.title}' done", key="incident_step_done"):
         work_on(

@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from typing import Any
+
 import plotly.graph_objects as go
 
 from governance.charts.theme import NEUTRAL_COLOUR, PASS_COLOUR, WARN_COLOUR, layout
 from governance.records.kpis import GovernanceKpis
+
+# A month's bar on a date axis, in milliseconds: without it a chart whose series
+# holds one month draws a bar one millisecond wide on an axis of milliseconds.
+MONTH_BAR_MS = 20 * 86_400_000
+# The legend at the top right, clear of the title at the top left.
+LEGEND = {
+    "orientation": "h",
+    "yanchor": "bottom",
+    "y": 1.02,
+    "x": 1,
+    "xanchor": "right",
+}
+
+
+def _month_axis(kpis: GovernanceKpis, title: str) -> dict[str, Any]:
+    """A date axis over every month of the period, one labelled tick a month."""
+    axis: dict[str, Any] = {"title": title, "type": "date", "tickformat": "%b %Y"}
+    if kpis.months:
+        first = date.fromisoformat(f"{kpis.months[0]}-01")
+        last = date.fromisoformat(f"{kpis.months[-1]}-01")
+        margin = timedelta(days=16)
+        axis["range"] = [(first - margin).isoformat(), (last + margin).isoformat()]
+        axis["dtick"] = f"M{-(-len(kpis.months) // 12)}"
+    return axis
 
 
 def _empty_note(figure: go.Figure, has_data: bool, what: str) -> go.Figure:
@@ -40,6 +67,7 @@ def cycle_time_figure(kpis: GovernanceKpis) -> go.Figure:
                 x=months,
                 y=[row.median_days for row in rows],
                 marker_color=NEUTRAL_COLOUR,
+                width=MONTH_BAR_MS,
                 customdata=decisions,
                 hovertemplate="%{x}: median %{y:.1f} days over %{customdata} "
                 "decisions<extra></extra>",
@@ -57,7 +85,8 @@ def cycle_time_figure(kpis: GovernanceKpis) -> go.Figure:
     figure.update_layout(
         **layout(
             title="Approval cycle time",
-            xaxis={"title": "Month of the decision"},
+            xaxis=_month_axis(kpis, "Month of the decision"),
+            legend=LEGEND,
             yaxis={"title": "Days from request to decision", "rangemode": "tozero"},
             height=340,
         )
@@ -74,6 +103,7 @@ def compliance_rate_figure(kpis: GovernanceKpis) -> go.Figure:
             x=[row.month for row in rows],
             y=[row.rate for row in rows],
             marker_color=PASS_COLOUR,
+            width=MONTH_BAR_MS,
             customdata=[[row.versions_passing, row.versions_assessed] for row in rows],
             hovertemplate="%{x}: %{y:.0%} (%{customdata[0]} of %{customdata[1]} "
             "versions)<extra></extra>",
@@ -82,7 +112,7 @@ def compliance_rate_figure(kpis: GovernanceKpis) -> go.Figure:
     figure.update_layout(
         **layout(
             title="Compliance rate",
-            xaxis={"title": "Month of the assessment"},
+            xaxis=_month_axis(kpis, "Month of the assessment"),
             yaxis={"title": "Versions passing", "tickformat": ".0%", "range": [0, 1]},
             height=340,
             showlegend=False,
@@ -109,7 +139,8 @@ def incident_frequency_figure(kpis: GovernanceKpis) -> go.Figure:
         **layout(
             title="Incident frequency",
             barmode="stack",
-            xaxis={"title": "Month reported"},
+            xaxis=_month_axis(kpis, "Month reported"),
+            legend=LEGEND,
             yaxis={"title": "Incidents", "rangemode": "tozero", "dtick": 1},
             height=340,
         )
@@ -157,7 +188,8 @@ def stability_figure(kpis: GovernanceKpis) -> go.Figure:
     figure.update_layout(
         **layout(
             title="Model performance stability",
-            xaxis={"title": "Month of the window"},
+            xaxis=_month_axis(kpis, "Month of the window"),
+            legend=LEGEND,
             yaxis={"title": "Window AUC"},
             height=340,
         )

@@ -140,4 +140,10 @@ def _over_time(
             xaxis={"type": "category"},
         )
     )
+    if len(series) > 3:
+        # Many features: a column at the right, where rows above the plot would
+        # run into the title.
+        figure.update_layout(
+            legend={"orientation": "v", "yanchor": "top", "y": 1, "x": 1.02}
+        )
     return figure
