@@ -66,6 +66,8 @@ def test_the_calendar_lists_overdue_first_and_completes_a_review(
     table = app.dataframe[0].value
     row = list(table["Review"]).index("Performance metrics review")
     assert table["Missed"][row] == "2"
+    completed = app.dataframe[-1].value  # "Recent completions", below the tasks
+    assert list(completed["Review"]) == ["Performance metrics review"]
 
 
 def test_empty_notes_are_refused_on_the_page(app_store, in_production):

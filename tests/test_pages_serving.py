@@ -165,6 +165,9 @@ def test_evidence_is_not_offered_to_roles_without_it(app_store, in_shadow):
 @pytest.mark.slow
 @pytest.mark.xdist_group("demo")
 def test_the_demo_rollout_shows_shadow_against_version_1_and_each_canary(demo_home):
+    elsewhere = open_view(SERVING, version="3")
+    assert elsewhere.info[0].value.endswith("Version(s) 2 have some: choose one above.")
+
     app = open_view(SERVING, version="2")
 
     table = app.dataframe[0].value

@@ -90,7 +90,7 @@ if not done:
 else:
     st.dataframe(
         {
-            "Review": [item.review for item in done],
+            "Review": [item.title for item in done],
             "Of": [item.scope for item in done],
             "Period": [item.period for item in done],
             "Due": [item.due_on for item in done],

@@ -8,7 +8,7 @@ from governance.charts.serving import (
     score_distribution_chart,
     selection_rate_chart,
 )
-from governance.operations.serving import serving_evidence_of
+from governance.operations.serving import serving_evidence_of, versions_with_evidence
 from ui.context import store
 from ui.selection import choose_version
 
@@ -27,9 +27,15 @@ if chosen is None:
 name, row = chosen
 stored = serving_evidence_of(engine, row.id)
 if not stored:
+    others = versions_with_evidence(engine, name)
     st.info(
         f"No shadow or canary evidence for {name} version {row.version} yet. It is "
         "computed while the version is in shadow or at a canary step."
+        + (
+            f" Version(s) {', '.join(others)} have some: choose one above."
+            if others
+            else ""
+        )
     )
     st.stop()
 

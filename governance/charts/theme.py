@@ -11,7 +11,22 @@ NEUTRAL_COLOUR = "#1f5f8b"
 MUTED_COLOUR = "#9e9e9e"
 REFERENCE_COLOUR = "#1f5f8b"
 CURRENT_COLOUR = "#ef6c00"
-PALETTE = ("#1f5f8b", "#ef6c00", "#2e7d32", "#6a1b9a", "#c62828", "#00838f", "#8d6e63")
+# Twelve distinct series colours: a drift chart of a dozen features should not
+# draw two of them in the same colour.
+PALETTE = (
+    "#1f5f8b",
+    "#ef6c00",
+    "#2e7d32",
+    "#6a1b9a",
+    "#c62828",
+    "#00838f",
+    "#8d6e63",
+    "#ad1457",
+    "#827717",
+    "#455a64",
+    "#f9a825",
+    "#3949ab",
+)
 FONT = "Inter, Segoe UI, Helvetica, Arial, sans-serif"
 
 

@@ -185,6 +185,11 @@ class CompletionView:
         """Whether the review was completed after its due date."""
         return self.completed_at.date() > self.due_on
 
+    @property
+    def title(self) -> str:
+        """The review's name as a person reads it."""
+        return REVIEW_TITLES[self.review]
+
 
 def review_tasks(engine: Engine, policy: Policy, *, today: date) -> list[ReviewTask]:
     """Every review's overdue, current and next occurrence; overdue first."""

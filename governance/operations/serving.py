@@ -829,6 +829,21 @@ def serving_evidence_of(engine: Engine, version_id: int) -> list[StoredServingEv
         return [_view(row, version.version) for row in rows]
 
 
+def versions_with_evidence(engine: Engine, model_name: str) -> list[str]:
+    """The versions of ``model_name`` that have shadow or canary evidence."""
+    with read_session(engine) as session:
+        found = session.exec(
+            select(ModelVersion.version)
+            .join(
+                ServingEvidence,
+                col(ServingEvidence.model_version_id) == col(ModelVersion.id),
+            )
+            .where(ModelVersion.model_name == model_name)
+            .distinct()
+        ).all()
+    return sorted(found, key=lambda version: (len(version), version))
+
+
 def get_serving_evidence(engine: Engine, evidence_id: int) -> StoredServingEvidence:
     """One stored evidence by id."""
     with read_session(engine) as session:
