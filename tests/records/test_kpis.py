@@ -249,9 +249,13 @@ def test_an_empty_store_has_empty_series(engine):
     assert kpis.incident_counts() == {}
 
 
+# SQLite has no session time zone: this case exists on PostgreSQL only.
+@pytest.mark.parametrize(
+    "database_url",
+    [pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
 def test_postgres_session_time_zone_does_not_move_months(settings, engine, people):
-    if not settings.database_url.startswith("postgresql"):
-        pytest.skip("SQLite has no session time zone")
     _seed(engine, people["owner"])
     shifted = create_store_engine(settings.database_url)
     event.listen(
