@@ -96,7 +96,7 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
         _say(line)
     if report.problems:
         return EXIT_ERROR
-    return EXIT_CHECK_FAILED if report.has_triggers else EXIT_OK
+    return EXIT_CHECK_FAILED if report.needs_attention else EXIT_OK
 
 
 def _cmd_retraining_list(args: argparse.Namespace) -> int:

@@ -84,11 +84,17 @@ class MonitoringReport:
     versions: list[VersionReport] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     security: list[str] = field(default_factory=list)
+    security_findings: int = 0
 
     @property
     def has_triggers(self) -> bool:
         """Whether any trigger fired in this run."""
         return any(item.triggers for item in self.versions)
+
+    @property
+    def needs_attention(self) -> bool:
+        """Whether a trigger fired or a security finding stands (new or earlier)."""
+        return self.has_triggers or self.security_findings > 0
 
     def lines(self) -> list[str]:
         """The run as lines for a person (the CLI prints them, the page shows them)."""
@@ -220,25 +226,29 @@ def run_monitoring(
             logger.warning("Monitoring of %s stopped: %s", version.model_name, exc)
     if model is not None and not report.versions and not report.problems:
         report.problems.append(f"{model} has no version in production to monitor.")
-    report.security = _check_security(run)
+    try:
+        report.security = _check_security(run)
+        report.security_findings = len(report.security)
+    except GovernanceError as exc:
+        logger.warning("The security check could not run: %s", exc)
+        report.security = [f"The security check could not run: {exc}"]
     return report
 
 
 def _check_security(run: _Run) -> list[str]:
-    """Alert the security officer of new refusal bursts and a broken audit trail."""
+    """Alert the security officer of new refusal bursts and a broken audit trail.
+
+    Returns one line per finding, whether its alert is new or was raised earlier.
+    """
     from governance.operations.security_alerts import raise_security_alerts
 
-    try:
-        return raise_security_alerts(
-            run.settings,
-            run.engine,
-            run.policy,
-            actor_id=run.actor_id,
-            now=run.now,
-        )
-    except GovernanceError as exc:
-        logger.warning("The security check could not run: %s", exc)
-        return [f"The security check could not run: {exc}"]
+    return raise_security_alerts(
+        run.settings,
+        run.engine,
+        run.policy,
+        actor_id=run.actor_id,
+        now=run.now,
+    )
 
 
 def _check_runner(session: Session, actor_id: str) -> None:

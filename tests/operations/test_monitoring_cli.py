@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from sqlmodel import select
 
+from governance.access import grant_role
 from governance.cli import main
+from governance.errors import PermissionDeniedError
 from governance.operations.monitoring import log_location
 from governance.operations_tables import MonitoringWindow, RetrainingRequest
 from governance.store import read_session
@@ -74,6 +76,34 @@ def test_monitor_as_the_scheduler_needs_no_user(cli_store, people, tmp_path, cap
         scorers = set(session.exec(select(MonitoringWindow.scored_by)).all())
     assert scorers == {"system"}
     assert "window(s) scored" in capsys.readouterr().out
+
+
+def test_monitor_exits_1_while_a_security_finding_stands(
+    cli_store, people, policy, tmp_path, capsys
+):
+    from governance.operations.monitoring import set_log_location
+
+    set_log_location(
+        cli_store,
+        actor_id=people["engineer"],
+        model_name="lead-scoring",
+        location=_log(tmp_path, drifted=False),
+    )
+    for _ in range(policy.monitoring.denied_burst_count):
+        with pytest.raises(PermissionDeniedError):
+            grant_role(
+                cli_store,
+                actor_id=people["owner"],
+                user_id=people["owner"],
+                role="admin",
+            )
+
+    first, again = main(["monitor"]), main(["monitor"])
+
+    out = capsys.readouterr().out
+    assert (first, again) == (1, 1)
+    assert f"SECURITY Burst of refused actions by user {people['owner']}" in out
+    assert "raised earlier" in out
 
 
 def test_setting_the_log_needs_an_ml_engineer(cli_store, tmp_path, capsys):
