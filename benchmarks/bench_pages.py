@@ -28,19 +28,29 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# page name -> (script, URL path, the demo person who opens it: what a page shows,
+# and so what it costs, depends on the roles of who is signed in).
 PAGES = {
-    "inventory": ("views/inventory.py", ""),
-    "model": ("views/model.py", "model"),
-    "explanations": ("views/explanations.py", "explanations"),
-    "fairness": ("views/fairness.py", "fairness"),
-    "drift": ("views/drift.py", "drift"),
-    "data_quality": ("views/data_quality.py", "data-quality"),
-    "model_card": ("views/model_card.py", "model-card"),
-    "inbox": ("views/inbox.py", "inbox"),
-    "review": ("views/review.py", "review"),
-    "deployment": ("views/deployment.py", "deployment"),
-    "people": ("views/people.py", "people"),
-    "audit": ("views/audit.py", "audit"),
+    "inventory": ("views/inventory.py", "", "layla"),
+    "model": ("views/model.py", "model", "layla"),
+    "explanations": ("views/explanations.py", "explanations", "omar"),
+    "fairness": ("views/fairness.py", "fairness", "omar"),
+    "drift": ("views/drift.py", "drift", "omar"),
+    "data_quality": ("views/data_quality.py", "data-quality", "omar"),
+    "model_card": ("views/model_card.py", "model-card", "omar"),
+    "inbox": ("views/inbox.py", "inbox", "daniel"),
+    "review": ("views/review.py", "review", "layla"),
+    "deployment": ("views/deployment.py", "deployment", "priya"),
+    "monitoring": ("views/monitoring.py", "monitoring", "priya"),
+    "serving": ("views/serving.py", "shadow-canary", "priya"),
+    "incidents": ("views/incidents.py", "incidents", "priya"),
+    "calendar": ("views/calendar.py", "calendar", "priya"),
+    "people": ("views/people.py", "people", "admin"),
+    "audit": ("views/audit.py", "audit", "daniel"),
+    "reports": ("views/reports.py", "reports", "daniel"),
+    "kpis": ("views/kpis.py", "kpis", "daniel"),
+    "training": ("views/training.py", "training", "admin"),
+    "records": ("views/records.py", "records", "daniel"),
 }
 MODELS, VERSIONS, EVENTS = 100, 3, 100_000
 
@@ -133,12 +143,15 @@ def time_pages(home: Path) -> dict[str, dict[str, float]]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    from governance.access import stable_user_id
+
     os.environ["GOVERNANCE_HOME"] = str(home)
     results: dict[str, dict[str, float]] = {}
-    for name, (script, _) in PAGES.items():
+    for name, (script, _, person) in PAGES.items():
         timings = []
         for _ in range(2):
             app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+            app.session_state["acting_user_id"] = stable_user_id(person)
             app.run()
             started = time.perf_counter()
             app.switch_page(script).run()
@@ -157,11 +170,13 @@ def time_pages(home: Path) -> dict[str, dict[str, float]]:
     return results
 
 
-def heavy_imports(home: Path, script: str) -> list[str]:
+def heavy_imports(home: Path, script: str, person: str) -> list[str]:
     """Which heavy libraries a page imports, in a fresh interpreter."""
     code = (
         "import sys\nfrom streamlit.testing.v1 import AppTest\n"
+        "from governance.access import stable_user_id\n"
         f"app = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=120)\n"
+        f"app.session_state['acting_user_id'] = stable_user_id({person!r})\n"
         f"app.run(); app.switch_page({script!r}).run()\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'shap', 'evidently', 'mlflow'}))"
     )
@@ -236,7 +251,7 @@ def bytes_sent(home: Path) -> dict[str, int]:
                     "--disable-background-networking",
                 ],
             )
-            for name, (_, path) in PAGES.items():
+            for name, (_, path, _) in PAGES.items():
                 page = browser.new_page()
                 received = [0]
                 page.on("websocket", _counter(received))
@@ -271,11 +286,11 @@ def main() -> int:
         print(
             f"{'page':<14}{'first s':>9}{'repeat s':>10}{'interaction s':>15}{'sent MB':>9}  heavy imports"
         )
-        for name, (script, _) in PAGES.items():
+        for name, (script, _, person) in PAGES.items():
             row = timings[name]
             interaction = row.get("selectbox", row.get("slider"))
             shown = f"{interaction:.3f}" if interaction is not None else "-"
-            imports = ", ".join(heavy_imports(home, script)) or "none"
+            imports = ", ".join(heavy_imports(home, script, person)) or "none"
             print(
                 f"{name:<14}{row['first']:>9.2f}{row['repeat']:>10.2f}{shown:>15}{sizes.get(name, 0) / 1e6:>9.2f}  {imports}"
             )

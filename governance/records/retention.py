@@ -126,6 +126,9 @@ def _purge_date(as_of: date | None, now: datetime | None) -> date:
 
 # --- Legal holds -------------------------------------------------------------
 
+# The model and version an audit event is about (audit_event_subject), or None.
+Subject = tuple[str | None, str | None]
+
 
 @dataclass(frozen=True)
 class Holds:
@@ -137,35 +140,27 @@ class Holds:
     report_ids: frozenset[int] = frozenset()
     audit_from: date | None = None
 
-    def keeps_event(self, event: AuditEvent) -> bool:
-        """Whether the event is about something held, or in the held audit period."""
+    def keeps_event(self, event: AuditEvent, subject: Subject) -> bool:
+        """Whether the event is about something held, or in the held audit period.
+
+        ``subject`` is the model and version the event is about, from
+        ``audit_event_subject`` (``(None, None)`` for an event about no model).
+        """
         if self.audit_from is not None and _utc(event.occurred_at).date() >= (
             self.audit_from
         ):
             return True
-        if not (self.models or self.version_ids or self.report_ids):
-            return False
-        kind, key = event.entity_type, event.entity_id
-        number = int(key) if key.isdigit() else None
-        if (
-            (kind == "model" and key in self.models)
-            or (kind == "model_version" and number in self.version_ids)
-            or (kind == "compliance_report" and number in self.report_ids)
+        model, version = subject
+        if model is not None and (
+            model in self.models or (model, version) in self.versions
         ):
             return True
-        return self._payload_is_held(event.payload)
-
-    def _payload_is_held(self, payload: str) -> bool:
-        try:
-            body = json.loads(payload)
-        except json.JSONDecodeError:
-            return False
-        if not isinstance(body, dict):
-            return False
-        model = body.get("model") or body.get("model_name")
-        if model in self.models:
-            return True
-        return (str(model), str(body.get("version"))) in self.versions
+        key = event.entity_id
+        return (
+            event.entity_type == "compliance_report"
+            and key.isdigit()
+            and int(key) in self.report_ids
+        )
 
 
 def active_holds(session: Session) -> list[LegalHold]:
@@ -414,28 +409,38 @@ def _event_prefix(
     cut_seq, cut_hash = latest_cut(session)
     head = session.exec(select(func.max(AuditEvent.seq))).one() or 0
     count, stopped = 0, None
-    for event in _events_after(session, cut_seq):
+    for event, subject in _events_after(session, cut_seq):
         if event.seq >= head or _utc(event.occurred_at) >= cutoff:
             break
-        if holds.keeps_event(event):
+        if holds.keeps_event(event, subject):
             stopped = event.seq
             break
         cut_seq, cut_hash, count = event.seq, event.hash, count + 1
     return cut_seq, cut_hash, count, stopped
 
 
-def _events_after(session: Session, seq: int) -> Iterator[AuditEvent]:
+def _events_after(session: Session, seq: int) -> Iterator[tuple[AuditEvent, Subject]]:
+    """Events after ``seq``, oldest first, each with the model it is about."""
     while True:
         batch = session.exec(
-            select(AuditEvent)
+            select(
+                AuditEvent,
+                AuditEventSubject.model_name,
+                AuditEventSubject.model_version,
+            )
+            .outerjoin(
+                AuditEventSubject,
+                col(AuditEventSubject.seq) == col(AuditEvent.seq),
+            )
             .where(AuditEvent.seq > seq)
             .order_by(col(AuditEvent.seq))
             .limit(_BATCH)
         ).all()
         if not batch:
             return
-        yield from batch
-        seq = batch[-1].seq
+        for event, model, version in batch:
+            yield event, (model, version)
+        seq = batch[-1][0].seq
 
 
 def _due_models(
@@ -819,7 +824,7 @@ def _archive_bytes(session: Session, model: GovernedModel, policy: Policy) -> by
     table = metadata.tables["governed_model"]
     found = _rows.dependents(metadata, "governed_model", table.c.name == model.name)
     rows = _rows.read_rows(connection, found)
-    events = [event_to_dict(e) for e in _events_about(session, model.name, rows)]
+    events = [event_to_dict(e) for e in _events_about(session, model.name)]
     manifest = {
         "model": model.name,
         "retired_at": _utc(model.retired_at or utc_now()).isoformat(),
@@ -861,20 +866,19 @@ def _evidence_references(rows: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return references
 
 
-def _events_about(
-    session: Session, model_name: str, rows: dict[str, list[Any]]
-) -> list[AuditEvent]:
-    version_ids = {str(row["id"]) for row in rows.get("model_version", [])}
-    holds = Holds(models=frozenset({model_name}))
-    found = []
-    for event in _events_after(session, 0):
-        if (
-            event.entity_type == "model_version"
-            and event.entity_id in version_ids
-            or holds.keeps_event(event)
-        ):
-            found.append(event)
-    return found
+def _events_about(session: Session, model_name: str) -> list[AuditEvent]:
+    """Every stored event about the model or one of its versions, oldest first."""
+    return list(
+        session.exec(
+            select(AuditEvent)
+            .join(
+                AuditEventSubject,
+                col(AuditEventSubject.seq) == col(AuditEvent.seq),
+            )
+            .where(AuditEventSubject.model_name == model_name)
+            .order_by(col(AuditEvent.seq))
+        ).all()
+    )
 
 
 def list_archives(engine: Engine) -> list[ModelArchive]:
