@@ -208,10 +208,26 @@ def _open(page, console_url: str, path: str, *, as_person: str | None = None) ->
 
 
 def _choose(page, label: str, option: str, *, within=None) -> None:
-    """Pick the option that contains ``option`` in the selectbox labelled ``label``."""
+    """Pick the option that contains ``option`` in the selectbox labelled ``label``.
+
+    A rerun that lands while the list is open closes it again (seen under load on
+    two busy cores), so the list is opened again, up to three times, until the
+    option shows.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     scope = within if within is not None else page.get_by_test_id("stMain")
-    scope.get_by_role("combobox", name=label, exact=True).click()
-    page.get_by_role("option").filter(has_text=option).first.click()
+    box = scope.get_by_role("combobox", name=label, exact=True)
+    wanted = page.get_by_role("option").filter(has_text=option).first
+    for _ in range(3):
+        box.click()
+        try:
+            wanted.wait_for(state="visible", timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            _settle(page)
+    wanted.click()
     _settle(page)
 
 
@@ -317,6 +333,7 @@ def test_an_incident_is_reported_and_worked_to_closure(
     )
     _open(page, console_url, "incidents", as_person="Omar Farouk")
     page.get_by_text("Report an incident", exact=True).click()
+    page.get_by_role("combobox", name="Affected model version").wait_for()
     _choose(page, "Affected model version", "lead-scoring 2 (production)")
     _choose(page, "Kind", "security")
     _choose(page, "Severity", "high")
