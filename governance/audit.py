@@ -613,22 +613,35 @@ def _stored_time(value: Any) -> str:
     """An ``occurred_at`` as read by `select_events`, in its hashed form."""
     if isinstance(value, datetime):
         return format_time(value)
-    # SQLite keeps SQLAlchemy's "YYYY-MM-DD HH:MM:SS.ffffff" text, in UTC;
+    # Read as "YYYY-MM-DD HH:MM:SS.ffffff" text in UTC (see `_time_as_text`);
     # rewriting the text is many times faster than parsing it.
     if len(value) == 26 and value[10] == " ":
         return f"{value[:10]}T{value[11:]}Z"
     return format_time(datetime.fromisoformat(value))
 
 
+def _time_as_text(dialect: str) -> Any:
+    """``occurred_at`` as UTC text in SQLite's layout, where the database can.
+
+    SQLite keeps SQLAlchemy's text already. PostgreSQL formats it itself: a
+    datetime per row costs more to build and format than the event's hash.
+    """
+    stored = col(AuditEvent.occurred_at)
+    if dialect == "sqlite":
+        return type_coerce(stored, String).label("occurred_at")
+    if dialect == "postgresql":
+        return func.to_char(
+            func.timezone("UTC", stored), "YYYY-MM-DD HH24:MI:SS.US"
+        ).label("occurred_at")
+    return stored
+
+
 def select_events(engine: Engine) -> Any:
-    """A SELECT of the export fields; on SQLite the time is read as raw text."""
-    if engine.dialect.name == "sqlite":
-        columns = [
-            type_coerce(stored, String) if stored.key == "occurred_at" else stored
-            for stored in _COLUMNS
-        ]
-        return sa_select(*columns)
-    return sa_select(*_COLUMNS)
+    """A SELECT of the export fields, the time read as text where it can be."""
+    time_text = _time_as_text(engine.dialect.name)
+    return sa_select(
+        *(time_text if stored.key == "occurred_at" else stored for stored in _COLUMNS)
+    )
 
 
 def row_to_dict(row: Any) -> dict[str, Any]:
@@ -658,11 +671,12 @@ def iter_stored_events(
 
     Rows are read as plain tuples, a batch per short read transaction, so a
     million events stream in constant memory without building ORM objects.
+    ``up_to_seq`` is applied here rather than in the query: a closed range on
+    ``seq`` lets PostgreSQL, without fresh statistics, sort the whole rest of
+    the range for every batch instead of walking the primary key.
     """
     last = after_seq
     query = select_events(engine).where(*where).order_by(AuditEvent.seq)
-    if up_to_seq is not None:
-        query = query.where(AuditEvent.seq <= up_to_seq)
     while True:
         with read_session(engine) as session:
             rows = (
@@ -670,10 +684,12 @@ def iter_stored_events(
                 .execute(query.where(AuditEvent.seq > last).limit(batch))
                 .all()
             )
-        if not rows:
-            return
         for row in rows:
+            if up_to_seq is not None and row[0] > up_to_seq:
+                return
             yield row_to_dict(row)
+        if len(rows) < batch:
+            return
         last = rows[-1][0]
 
 
@@ -774,10 +790,10 @@ def _stored_batches(
     hashing the events.
     """
     mark = "?" if engine.dialect.name == "sqlite" else "%s"
-    sql = (
-        f"SELECT {', '.join(EXPORT_FIELDS)} FROM audit_event "
-        f"WHERE seq > {mark} ORDER BY seq LIMIT {mark}"
+    columns = select_events(engine).compile(
+        dialect=engine.dialect, compile_kwargs={"literal_binds": True}
     )
+    sql = f"{columns} WHERE seq > {mark} ORDER BY seq LIMIT {mark}"
     last = after_seq
     while True:
         with read_session(engine) as session:

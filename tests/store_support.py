@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from governance.access import SYSTEM_USER_ID
 from governance.audit import unit_of_work
 from governance.policy import Policy
+from governance.store import create_store_engine
 from governance.tables import Assessment
 
 
@@ -45,3 +46,19 @@ def store_assessment(
         )
         assert row.id is not None
         return row.id
+
+
+def engine_in_time_zone(url: str, zone: str) -> Engine:
+    """A PostgreSQL engine whose every connection runs in session time zone ``zone``.
+
+    The SET is committed at once: left in the connection's first transaction,
+    the pool's rollback on return would undo it.
+    """
+
+    def set_zone(connection: Any, _record: Any) -> None:
+        connection.execute(f"SET TIME ZONE '{zone}'")
+        connection.commit()
+
+    shifted = create_store_engine(url)
+    event.listen(shifted, "connect", set_zone)
+    return shifted

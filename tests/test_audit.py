@@ -14,6 +14,8 @@ from governance.audit import (
     GENESIS_HASH,
     MissingAuditEventError,
     event_hash,
+    format_time,
+    iter_stored_events,
     unit_of_work,
     verify_chain,
     verify_lines,
@@ -31,6 +33,7 @@ from governance.records.explorer import (
 )
 from governance.store import read_session
 from governance.tables import AuditEvent, GovernedModel
+from tests.store_support import engine_in_time_zone
 
 
 def _record(work, number):
@@ -610,6 +613,19 @@ def test_pages_have_no_gaps_or_repeats_while_events_are_appended(engine):
     assert verify_chain(engine).is_intact
 
 
+def test_streaming_stops_at_the_head_it_was_given_while_events_are_appended(engine):
+    _append(engine, 5)
+    head = verify_chain(engine).head_seq
+    streamed = iter_stored_events(engine, batch=2, up_to_seq=head)
+
+    seen = [next(streamed)["seq"]]
+    _append(engine, 4)
+    seen += [event["seq"] for event in streamed]
+
+    assert seen == list(range(1, head + 1))
+    assert verify_chain(engine).head_seq == head + 4
+
+
 @pytest.mark.parametrize(
     ("cell", "written"),
     [
@@ -699,3 +715,42 @@ def test_stored_verification_reads_odd_text_back_exactly(engine):
 
     assert verify_chain(engine).is_intact
     assert verify_lines(export_jsonl(engine)).is_intact
+
+
+# SQLite has no session time zone: this case exists on PostgreSQL only.
+@pytest.mark.parametrize(
+    "database_url",
+    [pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+def test_postgres_session_time_zone_does_not_change_hashed_times(
+    settings, engine, monkeypatch
+):
+    # A whole second, a late evening (another day in Dubai) and an odd instant.
+    moments = iter(
+        [
+            dt.datetime(2026, 3, 31, 23, 30, tzinfo=dt.UTC),
+            dt.datetime(2026, 4, 1, 0, 0, 0, 1, tzinfo=dt.UTC),
+            dt.datetime(2026, 12, 31, 19, 59, 59, 999999, tzinfo=dt.UTC),
+        ]
+    )
+    monkeypatch.setattr("governance.audit.utc_now", lambda: next(moments))
+    _append(engine, 3)
+    shifted = engine_in_time_zone(settings.database_url, "Asia/Dubai")
+
+    exported = [json.loads(line) for line in export_jsonl(shifted)]
+    verified = verify_chain(shifted)
+    shifted.dispose()
+
+    stored = _events(engine)
+    assert [row["occurred_at"] for row in exported] == [
+        format_time(event.occurred_at) for event in stored
+    ]
+    assert [row["occurred_at"] for row in exported[-3:]] == [
+        "2026-03-31T23:30:00.000000Z",
+        "2026-04-01T00:00:00.000001Z",
+        "2026-12-31T19:59:59.999999Z",
+    ]
+    assert verified.is_intact
+    assert verified.events_checked == len(stored)
+    assert verified.head_hash == stored[-1].hash

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from governance.access import SYSTEM_USER_ID
 from governance.audit import unit_of_work
@@ -19,9 +19,9 @@ from governance.records.kpis import (
     month_range,
     period_start,
 )
-from governance.store import create_store_engine
 from governance.tables import Assessment, GovernedModel, Incident, ModelVersion
 from governance.workflow_tables import ApprovalRequest
+from tests.store_support import engine_in_time_zone
 
 START, END = date(2026, 1, 1), date(2026, 3, 31)
 MONTHS = ("2026-01", "2026-02", "2026-03")
@@ -257,12 +257,7 @@ def test_an_empty_store_has_empty_series(engine):
 )
 def test_postgres_session_time_zone_does_not_move_months(settings, engine, people):
     _seed(engine, people["owner"])
-    shifted = create_store_engine(settings.database_url)
-    event.listen(
-        shifted,
-        "connect",
-        lambda connection, _: connection.execute("SET TIME ZONE 'Asia/Dubai'"),
-    )
+    shifted = engine_in_time_zone(settings.database_url, "Asia/Dubai")
 
     kpis = governance_kpis(shifted, start=START, end=END)
     shifted.dispose()
