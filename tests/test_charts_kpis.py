@@ -1,5 +1,7 @@
 """Figure builders of the governance KPIs: their data equals the KPI series."""
 
+from dataclasses import replace
+
 import pytest
 
 from governance.charts.kpis import (
@@ -56,6 +58,19 @@ def test_cycle_time_bars_are_the_median_and_the_line_the_mean(kpis):
     assert list(median.y) == [3.25, 2.0]
     assert list(median.customdata) == [4, 1]
     assert (mean.name, list(mean.y)) == ("Mean", [4.375, 2.0])
+
+
+def test_cycle_time_axis_spans_the_longest_and_at_least_a_day(kpis):
+    axis = cycle_time_figure(kpis).layout.yaxis
+    same_hour = replace(
+        kpis,
+        cycle_time=(replace(kpis.cycle_time[0], median_days=2e-7, mean_days=3e-7),),
+    )
+    short = cycle_time_figure(same_hour).layout.yaxis
+
+    assert list(axis.range) == [0, pytest.approx(1.1 * 4.375)]
+    assert list(short.range) == [0, pytest.approx(1.1)]
+    assert axis.tickformat == short.tickformat == ",.1~f"
 
 
 def test_compliance_bars_are_the_rates(kpis):

@@ -60,12 +60,14 @@ def cycle_time_figure(kpis: GovernanceKpis) -> go.Figure:
     rows = kpis.cycle_time
     months = [row.month for row in rows]
     decisions = [row.decisions for row in rows]
+    median_days = [row.median_days for row in rows]
+    mean_days = [row.mean_days for row in rows]
     figure = go.Figure(
         [
             go.Bar(
                 name="Median",
                 x=months,
-                y=[row.median_days for row in rows],
+                y=median_days,
                 marker_color=NEUTRAL_COLOUR,
                 width=MONTH_BAR_MS,
                 customdata=decisions,
@@ -75,7 +77,7 @@ def cycle_time_figure(kpis: GovernanceKpis) -> go.Figure:
             go.Scatter(
                 name="Mean",
                 x=months,
-                y=[row.mean_days for row in rows],
+                y=mean_days,
                 mode="lines+markers",
                 line={"color": WARN_COLOUR},
                 hovertemplate="%{x}: mean %{y:.1f} days<extra></extra>",
@@ -87,7 +89,13 @@ def cycle_time_figure(kpis: GovernanceKpis) -> go.Figure:
             title="Approval cycle time",
             xaxis=_month_axis(kpis, "Month of the decision"),
             legend=LEGEND,
-            yaxis={"title": "Days from request to decision", "rangemode": "tozero"},
+            # Whole days at least and no SI prefixes: decisions taken within
+            # the hour read as a bar at 0, not as a scale of "150n" days.
+            yaxis={
+                "title": "Days from request to decision",
+                "range": [0, 1.1 * max([1.0, *median_days, *mean_days])],
+                "tickformat": ",.1~f",
+            },
             height=340,
         )
     )
