@@ -10,6 +10,7 @@ from governance.workflow import advance_rollout, rollout_status
 from tests.app_support import DEMO_IDS as DEMO
 from tests.app_support import open_page, open_view
 from tests.operations.serving_support import passing_log, record_passing_evidence
+from tests.workflow.conftest import register
 from tests.workflow.test_rollout import approve_version
 
 SERVING, DEPLOYMENT = "views/serving.py", "views/deployment.py"
@@ -84,6 +85,35 @@ def test_the_serving_page_shows_evidence_with_its_charts(
     assert "Score distributions" in charts[0]
     assert (
         f"{stored.metrics['performance']['version 1 (shadow)']['auc']:.3f}" in charts[2]
+    )
+
+
+def test_the_serving_page_opens_on_the_newest_version_with_evidence(
+    app_store, in_shadow, tmp_path
+):
+    engine, policy = app_store
+    record_passing_evidence(
+        engine,
+        DEMO["engineer"],
+        policy,
+        in_shadow,
+        tmp_path,
+        candidate="1",
+        start=SHADOW_AT,
+        end=NOW - dt.timedelta(hours=1),
+    )
+    register(engine, DEMO, policy, version="2")
+
+    app = open_page("priya", SERVING)
+
+    assert app.selectbox(key="serving_version").options == ["2", "1"]
+    assert app.selectbox(key="serving_version").value == "1"
+    assert list(app.dataframe[0].value["Step"]) == ["shadow"]
+    # A version carried over from another page still wins.
+    app = open_view(SERVING, version="2")
+    assert app.selectbox(key="serving_version").value == "2"
+    assert app.info[0].value.startswith(
+        "No shadow or canary evidence for lead-scoring version 2 yet."
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 from sqlalchemy import Engine
 
@@ -11,11 +13,19 @@ from governance.inventory import VersionRow, list_inventory, list_versions
 _MODEL, _VERSION = "model_name", "version_name"
 
 
-def choose_version(engine: Engine, *, key: str) -> tuple[str, VersionRow] | None:
+def choose_version(
+    engine: Engine,
+    *,
+    key: str,
+    worth_showing: Callable[[str], list[str]] | None = None,
+) -> tuple[str, VersionRow] | None:
     """Model and version selectboxes; the choice follows the user between pages.
 
-    ``key`` prefixes the widget keys so each page has its own widgets. Returns
-    None (after telling the user how to add a model) when nothing is governed.
+    ``key`` prefixes the widget keys so each page has its own widgets. Without a
+    version carried over from another page, the newest version opens, or the
+    newest of those ``worth_showing(model)`` names, so a page about evidence few
+    versions have does not open on an empty one. Returns None (after telling the
+    user how to add a model) when nothing is governed.
     """
     names = [row.name for row in list_inventory(engine)]
     if not names:
@@ -35,6 +45,9 @@ def choose_version(engine: Engine, *, key: str) -> tuple[str, VersionRow] | None
     versions = list_versions(engine, name)
     labels = [row.version for row in versions]
     wanted_version = st.session_state.get(_VERSION) if name == wanted else None
+    if wanted_version not in labels and worth_showing is not None:
+        shown = set(worth_showing(name))
+        wanted_version = next((label for label in labels if label in shown), None)
     version = right.selectbox(
         "Version",
         labels,

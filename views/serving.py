@@ -21,7 +21,11 @@ st.write(
     "page or with `python -m governance serving evidence`."
 )
 
-chosen = choose_version(engine, key="serving")
+chosen = choose_version(
+    engine,
+    key="serving",
+    worth_showing=lambda name: versions_with_evidence(engine, name),
+)
 if chosen is None:
     st.stop()
 name, row = chosen
