@@ -66,10 +66,11 @@ DEMO_IDS = {
 }
 
 
-def open_page(as_user: str, page: str | None = None, **state) -> AppTest:
-    """Run the app in demo mode as ``as_user`` and switch to ``page``."""
+def open_page(as_user: str | None, page: str | None = None, **state) -> AppTest:
+    """Run the app in demo mode as ``as_user`` (None: nobody chosen), on ``page``."""
     app = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    app.session_state["acting_user_id"] = person(as_user)
+    if as_user is not None:
+        app.session_state["acting_user_id"] = person(as_user)
     for key, value in state.items():
         app.session_state[key] = value
     app.run()

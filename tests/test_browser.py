@@ -52,6 +52,10 @@ PAGES = {
 }
 # The pages that show nothing before sign-in load as a person who may act on them.
 ACTING = {
+    "inbox": "Layla Haddad",
+    "request": "Omar Farouk",
+    "review": "Layla Haddad",
+    "deployment": "Priya Nair",
     "monitoring": "Priya Nair",
     "shadow-canary": "Priya Nair",
     "incidents": "Sofia Marin",
@@ -170,7 +174,7 @@ def test_page_loads_without_error(console_url, browser, name, path):
         if name in ACTING:
             sidebar = page.get_by_test_id("stSidebar")
             _choose(page, "Acting as", ACTING[name], within=sidebar)
-            assert "Sign in with an account" not in _main_text(page)
+            assert "Choose a demo person" not in _main_text(page)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 

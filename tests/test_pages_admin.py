@@ -95,7 +95,7 @@ def test_deactivated_person_can_no_longer_act(app_store):
     table = app.dataframe[0].value
     assert not bool(table[table["Username"] == "omar"].iloc[0]["Active"])
     omar = open_page("omar", "views/request.py")
-    assert omar.info[0].value.startswith("Sign in with an account that holds a role")
+    assert omar.info[0].value.startswith("Choose a demo person under **Acting as**")
 
 
 def test_administrator_cannot_deactivate_themself(app_store):

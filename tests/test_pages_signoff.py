@@ -29,6 +29,17 @@ REVIEW, REQUEST_PAGE = "views/review.py", "views/request.py"
 DEPLOYMENT, INBOX = "views/deployment.py", "views/inbox.py"
 
 
+@pytest.mark.parametrize(
+    "page", [INBOX, DEPLOYMENT, "views/incidents.py", "views/calendar.py"]
+)
+def test_a_page_that_acts_tells_a_demo_visitor_to_choose_a_person(app_store, page):
+    app = open_page(None, page)
+
+    assert [item.value for item in app.info] == [
+        "Choose a demo person under **Acting as** in the sidebar to act here."
+    ]
+
+
 @pytest.fixture
 def artifacts(tmp_path):
     """A folder of model artifacts holding one benign pickle."""
@@ -285,6 +296,22 @@ def test_deployment_actions_are_hidden_from_and_refused_to_other_roles(
             version_id=requested.model_version_id,
             step="staging",
         )
+
+
+def test_deployment_opens_on_the_approved_version_not_a_newer_draft(
+    app_store, requested
+):
+    engine, policy = app_store
+    for name in ("layla", "daniel", "sofia"):
+        app = open_page(name, REVIEW)
+        _click(app, "review_approve")
+    register(engine, DEMO, policy, version="2")
+
+    app = open_page("priya", DEPLOYMENT)
+
+    assert app.selectbox(key="deployment_version").options == ["2", "1"]
+    assert app.selectbox(key="deployment_version").value == "1"
+    assert "deployment_step" in [button.key for button in app.button]
 
 
 def test_inbox_lists_the_decision_and_marks_it_overdue(app_store, requested):

@@ -10,6 +10,7 @@ import streamlit as st
 from governance.access import Person
 from governance.errors import GovernanceError
 from governance.workflow import ChecklistItem, allowed_roles
+from ui.context import store
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +50,12 @@ def show_flash() -> None:
 def signed_in_or_stop(person: Person | None) -> Person:
     """``person``, or a prompt to sign in and a stopped page."""
     if person is None:
-        st.info("Sign in with an account that holds a role to act here.")
+        settings, _, _ = store()
+        st.info(
+            "Choose a demo person under **Acting as** in the sidebar to act here."
+            if settings.auth_mode == "demo"
+            else "Sign in with an account that holds a role to act here."
+        )
         st.stop()
     assert person is not None
     return person

@@ -4,6 +4,7 @@ from functools import partial
 
 import streamlit as st
 
+from governance.inventory import list_versions
 from governance.operations.serving import PHASES
 from governance.signoff import display_names, registry_writer
 from governance.workflow import (
@@ -26,7 +27,15 @@ settings, engine, policy = store()
 st.title("Deployment")
 show_flash()
 person = signed_in_or_stop(acting_person())
-chosen = choose_version(engine, key="deployment")
+chosen = choose_version(
+    engine,
+    key="deployment",
+    worth_showing=lambda model: [
+        row.version
+        for row in list_versions(engine, model)
+        if row.stage in ("deployment", "production")
+    ],
+)
 if chosen is None:
     st.stop()
 name, row = chosen
