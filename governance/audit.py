@@ -62,7 +62,7 @@ from governance.errors import (
     PermissionDeniedError,
 )
 from governance.store import read_session, write_session
-from governance.tables import AuditEvent, utc_now
+from governance.tables import AuditEvent, wall_clock
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ class UnitOfWork:
             prev_seq, prev_hash = self.events[-1].seq, self.events[-1].hash
         else:
             prev_seq, prev_hash = _chain_head(self.session)
-        moment = utc_now()
+        moment = wall_clock()
         body = canonical_json(payload or {})
         event = AuditEvent(
             seq=prev_seq + 1,

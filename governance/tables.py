@@ -8,16 +8,44 @@ hashes rely on.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+_RECORD_CLOCK: ContextVar[Callable[[], datetime] | None] = ContextVar(
+    "record_clock", default=None
+)
+
 
 def utc_now() -> datetime:
-    """The current time in UTC, at microsecond precision."""
+    """The time records are dated with: now in UTC, at microsecond precision.
+
+    Only the demo changes it (`records_dated`), to date the history it seeds.
+    Audit events and checkpoints take `wall_clock` instead, so the trail always
+    holds the time each event was written.
+    """
+    clock = _RECORD_CLOCK.get()
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+def wall_clock() -> datetime:
+    """Now in UTC, whatever clock records are dated with."""
     return datetime.now(UTC)
+
+
+@contextmanager
+def records_dated(clock: Callable[[], datetime]) -> Iterator[None]:
+    """Date the records written in this context (this thread) by ``clock``."""
+    token = _RECORD_CLOCK.set(clock)
+    try:
+        yield
+    finally:
+        _RECORD_CLOCK.reset(token)
 
 
 class User(SQLModel, table=True):

@@ -32,7 +32,7 @@ from governance.records.explorer import (
     neutralise_cell,
 )
 from governance.store import read_session
-from governance.tables import AuditEvent, GovernedModel
+from governance.tables import AuditEvent, GovernedModel, records_dated, utc_now
 from tests.store_support import engine_in_time_zone
 
 
@@ -95,6 +95,24 @@ def test_change_and_event_commit_together(engine, people):
     with read_session(engine) as session:
         assert session.get(GovernedModel, "churn") is not None
     assert _events(engine)[-1].entity_id == "1"
+
+
+def test_dated_records_keep_their_date_and_their_event_the_time_it_was_written(
+    engine, people
+):
+    past = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+    before = dt.datetime.now(dt.UTC)
+    with records_dated(lambda: past), unit_of_work(engine) as work:
+        work.session.add(GovernedModel(name="churn", owner_id=people["owner"]))
+        _record(work, 1)
+
+    with read_session(engine) as session:
+        created = session.get(GovernedModel, "churn").created_at
+    event = _events(engine)[-1]
+    assert created.astimezone(dt.UTC) == past
+    assert before <= event.occurred_at.astimezone(dt.UTC) <= dt.datetime.now(dt.UTC)
+    assert utc_now() >= before
+    assert verify_chain(engine).is_intact
 
 
 def test_failure_after_the_change_rolls_back_change_and_event(engine, people):
@@ -266,7 +284,7 @@ def explorer_world(engine, people, policy, monkeypatch):
     """
     days = iter(range(1000))
     monkeypatch.setattr(
-        "governance.audit.utc_now", lambda: DAY + dt.timedelta(days=next(days))
+        "governance.audit.wall_clock", lambda: DAY + dt.timedelta(days=next(days))
     )
     ids = {}
     for name, version in (("churn", "1"), ("churn", "2"), ("fraud", "1")):
@@ -734,7 +752,7 @@ def test_postgres_session_time_zone_does_not_change_hashed_times(
             dt.datetime(2026, 12, 31, 19, 59, 59, 999999, tzinfo=dt.UTC),
         ]
     )
-    monkeypatch.setattr("governance.audit.utc_now", lambda: next(moments))
+    monkeypatch.setattr("governance.audit.wall_clock", lambda: next(moments))
     _append(engine, 3)
     shifted = engine_in_time_zone(settings.database_url, "Asia/Dubai")
 

@@ -311,7 +311,7 @@ def test_purge_deletes_the_subject_rows_of_purged_events(
 ):
     t0 = datetime.now(UTC)
     moment = {"now": t0}
-    monkeypatch.setattr(governance.audit, "utc_now", lambda: moment["now"])
+    monkeypatch.setattr(governance.audit, "wall_clock", lambda: moment["now"])
     monkeypatch.setattr(retention_module, "utc_now", lambda: moment["now"])
     _register(engine, people, policy, "alpha", "1")
     moment["now"] = t0 + timedelta(days=3 * 366)

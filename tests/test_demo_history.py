@@ -1,7 +1,7 @@
 """The demo's seeded sign-off history, built into a home of its own."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fairlearn.metrics import demographic_parity_difference
@@ -10,7 +10,11 @@ from sqlmodel import select
 from governance.access import stable_user_id
 from governance.audit import verify_chain
 from governance.bootstrap import prepare_store
-from governance.demo.history import seed_history
+from governance.demo.history import (
+    PRODUCTION_DAYS_BEFORE,
+    REGISTERED_DAYS_BEFORE,
+    seed_history,
+)
 from governance.evidence import latest_evidence, load_predictions
 from governance.inventory import list_versions
 from governance.store import read_session
@@ -128,9 +132,52 @@ def test_history_is_in_an_intact_audit_trail_by_the_right_people(seeded):
     assert set(by_action["rollout.step"]) == {stable_user_id("priya")}
     assert by_action["approval.rejected"] == [stable_user_id("layla")]
     seeded_event = next(e for e in events if e.action == "demo.history_seeded")
-    assert json.loads(seeded_event.payload) == {
-        "stories": ["lead-scoring/2", "lead-scoring/3", "licence-renewal/2"]
-    }
+    payload = json.loads(seeded_event.payload)
+    assert payload["stories"] == [
+        "lead-scoring/2",
+        "lead-scoring/3",
+        "licence-renewal/2",
+    ]
+    dated_from = datetime.fromisoformat(payload["records_dated_from"])
+    dated_to = datetime.fromisoformat(payload["records_dated_to"])
+    assert seeded_event.occurred_at - dated_from > timedelta(
+        days=REGISTERED_DAYS_BEFORE
+    ) - timedelta(minutes=10)
+    assert dated_from < dated_to < seeded_event.occurred_at
+    # The trail itself is never dated back: its times follow its order.
+    times = [event.occurred_at for event in events]
+    assert times == sorted(times)
+
+
+def test_the_records_tell_the_story_in_order_over_weeks(seeded):
+    _, engine, policy, _ = seeded
+    leads = _versions(engine, "lead-scoring")
+    production = requests_of_version(engine, leads["2"].id)[0]
+    rejected = requests_of_version(engine, leads["3"].id)[0]
+    steps = dict(rollout_status(engine, policy, leads["2"].id))
+    with read_session(engine) as session:
+        built = session.exec(
+            select(AuditEvent.occurred_at).where(
+                AuditEvent.action == "demo.history_seeded"
+            )
+        ).one()
+
+    assert leads["2"].registered_at < production.requested_at
+    decided = production.decisions[-1].decided_at
+    assert decided - production.requested_at >= timedelta(days=1)
+    assert decided < steps["staging"]
+    assert built - steps["production"] > timedelta(
+        days=PRODUCTION_DAYS_BEFORE
+    ) - timedelta(minutes=10)
+    assert (
+        steps["production"]
+        < rejected.requested_at
+        < rejected.decisions[-1].decided_at
+        < built
+    )
+    # Every assessment judged data collected before it was made.
+    stored = latest_evidence(engine, "lead-scoring", "2")
+    assert datetime.fromisoformat(stored.evidence["assessed_at"]) < steps["staging"]
 
 
 def test_seeding_twice_changes_nothing(seeded):

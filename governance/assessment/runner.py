@@ -57,7 +57,7 @@ from governance.policy import Policy
 from governance.registration import check_columns, check_target
 from governance.settings import Settings
 from governance.store import read_session
-from governance.tables import Assessment, ModelVersion
+from governance.tables import Assessment, ModelVersion, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def assess_version(
     progress = progress or _log_progress()
     row = find_version(engine, model, version)
     spec = row.data_spec
-    as_of = as_of or datetime.now(UTC)
+    as_of = as_of or utc_now()
 
     progress(0.05, "Reading the registered data")
     frames = _read_registered_data(spec)

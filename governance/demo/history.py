@@ -18,8 +18,12 @@ policy's minimums, so the deployment gate would refuse it.
 
 Every step goes through the same domain functions the pages call, acting as the
 person whose role the framework gives it, so the audit trail reads as a real
-history. The rollout is dated in the past (the shadow period lasts at least the
-policy's minimum); every other record carries the time it was seeded.
+history. The records are dated over the four weeks before the build
+(`DemoClock`): version 2 is requested 24 days before it and decided in two days,
+its rollout ends in production six days before it (the shadow step lasting the
+policy's minimum), and versions 3 and licence-renewal 2 are requested in the
+last four days. The audit events keep the time they were written, and the
+``demo.history_seeded`` event records the span the records were dated over.
 """
 
 from __future__ import annotations
@@ -27,18 +31,19 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import select
 
 from governance.access import SYSTEM_USER_ID, stable_user_id
 from governance.audit import unit_of_work
+from governance.demo._clock import DemoClock
 from governance.policy import Policy
 from governance.settings import Settings
 from governance.signoff import assess_security, registry_writer
 from governance.store import read_session
-from governance.tables import AuditEvent, ModelVersion
+from governance.tables import AuditEvent, ModelVersion, records_dated
 from governance.workflow import (
     SECURITY_QUESTIONS,
     RolloutTarget,
@@ -68,17 +73,26 @@ APPROVER_OF_ROLE = {
     "security_officer": "sofia",
     "ml_engineer": "priya",
 }
+# Days before the build: when the demo's versions are registered, when each
+# story's documentation starts, and when lead-scoring 2 reaches production.
+REGISTERED_DAYS_BEFORE = 27.0
+PRODUCTION_DAYS_BEFORE = 6.0
 
 
 @dataclass(frozen=True)
 class _Story:
-    """What the documentation and the request of one version say."""
+    """What the documentation and the request of one version say, and when.
+
+    ``started`` is the day (before the build) its documentation is completed;
+    the walk to the request takes two days and the decisions follow within two.
+    """
 
     model: str
     version: str
     purpose: str
     changes: str
     limitations: str
+    started: float
 
 
 LEAD_V2 = _Story(
@@ -90,6 +104,7 @@ LEAD_V2 = _Story(
     "features; no sensitive feature or PII is an input.",
     "Trained on enquiries of the last twelve months; current data drifts on "
     "budget and engagement, so the monthly review watches the PSI.",
+    started=26.0,
 )
 LEAD_V3 = _Story(
     "lead-scoring",
@@ -97,6 +112,7 @@ LEAD_V3 = _Story(
     "Raise conversion precision over version 2.",
     "Adds nationality_region and gender as inputs to the gradient boosting model.",
     "Uses sensitive features as inputs; its disparity must be assessed.",
+    started=5.5,
 )
 RENEWAL_V2 = _Story(
     "licence-renewal",
@@ -107,16 +123,21 @@ RENEWAL_V2 = _Story(
     "payment history.",
     "Companies licensed less than a year have little history; scores for them "
     "are less reliable.",
+    started=4.8,
 )
 
 
-def seed_history(settings: Settings, engine: Engine, policy: Policy) -> str:
+def seed_history(
+    settings: Settings, engine: Engine, policy: Policy, clock: DemoClock | None = None
+) -> str:
     """Take the demo's versions through the workflow; once per store.
 
     Parameters
     ----------
     settings, engine, policy
         The demo's store, built by ``build_demo``.
+    clock
+        The clock the build dated its registrations with; a new one otherwise.
 
     Returns
     -------
@@ -127,21 +148,25 @@ def seed_history(settings: Settings, engine: Engine, policy: Policy) -> str:
         return "The demo's sign-off history is already seeded; nothing changed."
     started = time.perf_counter()
     ids = {name: stable_user_id(name) for name in (*APPROVER_OF_ROLE.values(), "omar")}
+    clock = clock or DemoClock()
 
-    production_id = _walk_to_approval(settings, engine, policy, ids, LEAD_V2)
-    _request(engine, policy, ids, production_id, LEAD_V2)
-    _approve_all(engine, ids, production_id)
-    _roll_out(settings, engine, policy, ids, production_id)
+    with records_dated(clock):
+        production_id = _walk_to_approval(settings, engine, policy, ids, LEAD_V2, clock)
+        _request(engine, policy, ids, production_id, LEAD_V2, clock)
+        _approve_all(engine, ids, production_id, LEAD_V2, clock)
+        _roll_out(settings, engine, policy, ids, production_id, clock)
 
-    rejected_id = _walk_to_approval(settings, engine, policy, ids, LEAD_V3)
-    request_id = _request(engine, policy, ids, rejected_id, LEAD_V3)
-    _reject_for_disparity(engine, ids, request_id)
+        rejected_id = _walk_to_approval(settings, engine, policy, ids, LEAD_V3, clock)
+        request_id = _request(engine, policy, ids, rejected_id, LEAD_V3, clock)
+        clock.at(LEAD_V3.started - 3.5)
+        _reject_for_disparity(engine, ids, request_id)
 
-    pending_id = _walk_to_approval(settings, engine, policy, ids, RENEWAL_V2)
-    request_id = _request(engine, policy, ids, pending_id, RENEWAL_V2)
-    _approve_as(engine, ids, request_id, "compliance_officer")
+        pending_id = _walk_to_approval(settings, engine, policy, ids, RENEWAL_V2, clock)
+        request_id = _request(engine, policy, ids, pending_id, RENEWAL_V2, clock)
+        clock.at(RENEWAL_V2.started - 3.3)
+        _approve_as(engine, ids, request_id, "compliance_officer")
 
-    _record_seeded(engine)
+    _record_seeded(engine, clock)
     took = time.perf_counter() - started
     logger.info("Demo sign-off history seeded in %.1f s", took)
     return (
@@ -160,7 +185,7 @@ def _already_seeded(engine: Engine) -> bool:
     return found is not None
 
 
-def _record_seeded(engine: Engine) -> None:
+def _record_seeded(engine: Engine, clock: DemoClock) -> None:
     with unit_of_work(engine) as work:
         work.record(
             actor_id=SYSTEM_USER_ID,
@@ -168,7 +193,9 @@ def _record_seeded(engine: Engine) -> None:
             entity_type="demo",
             entity_id="demo",
             payload={
-                "stories": ["lead-scoring/2", "lead-scoring/3", "licence-renewal/2"]
+                "stories": ["lead-scoring/2", "lead-scoring/3", "licence-renewal/2"],
+                "records_dated_from": (clock.first or clock.build).isoformat(),
+                "records_dated_to": clock().isoformat(),
             },
         )
 
@@ -190,17 +217,20 @@ def _walk_to_approval(
     policy: Policy,
     ids: dict[str, str],
     story: _Story,
+    clock: DemoClock,
 ) -> int:
     """Development, risk assessment and compliance check, each by its role."""
     from governance.assessment.runner import assess_version
 
     version_id = _version_id(engine, story.model, story.version)
+    clock.at(story.started)
     complete_documentation(
         engine,
         actor_id=ids["omar"],
         version_id=version_id,
         sections=_documentation(story),
     )
+    clock.at(story.started - 0.2)
     record_internal_review(
         engine,
         actor_id=ids["priya"],
@@ -209,6 +239,7 @@ def _walk_to_approval(
     )
     advance_stage(engine, actor_id=ids["omar"], policy=policy, version_id=version_id)
 
+    clock.at(story.started - 0.5)
     started = time.perf_counter()
     assess_version(
         settings,
@@ -218,6 +249,7 @@ def _walk_to_approval(
         version=story.version,
         actor_id=ids["omar"],
     )
+    clock.at(story.started - 1.0)
     assess_security(
         settings,
         engine,
@@ -235,6 +267,7 @@ def _walk_to_approval(
     )
     advance_stage(engine, actor_id=ids["daniel"], policy=policy, version_id=version_id)
 
+    clock.at(story.started - 1.5)
     _compliance_check(engine, ids["daniel"], version_id)
     advance_stage(engine, actor_id=ids["daniel"], policy=policy, version_id=version_id)
     return version_id
@@ -276,8 +309,14 @@ def _compliance_check(engine: Engine, officer: str, version_id: int) -> None:
 
 
 def _request(
-    engine: Engine, policy: Policy, ids: dict[str, str], version_id: int, story: _Story
+    engine: Engine,
+    policy: Policy,
+    ids: dict[str, str],
+    version_id: int,
+    story: _Story,
+    clock: DemoClock,
 ) -> int:
+    clock.at(story.started - 2.0)
     record_change_class(engine, actor_id=ids["omar"], version_id=version_id)
     return request_approval(
         engine,
@@ -294,11 +333,19 @@ def _request(
     )
 
 
-def _approve_all(engine: Engine, ids: dict[str, str], version_id: int) -> None:
+def _approve_all(
+    engine: Engine,
+    ids: dict[str, str],
+    version_id: int,
+    story: _Story,
+    clock: DemoClock,
+) -> None:
+    """Each required approver decides, the first a day after the request."""
     from governance.workflow import requests_of_version
 
     request = requests_of_version(engine, version_id)[0]
-    for role in request.required_roles:
+    for index, role in enumerate(request.required_roles):
+        clock.at(story.started - 3.0 - 0.5 * index)
         _approve_as(engine, ids, request.id, role)
 
 
@@ -343,6 +390,7 @@ def _roll_out(
     policy: Policy,
     ids: dict[str, str],
     version_id: int,
+    clock: DemoClock,
 ) -> None:
     from governance.demo.serving import (
         generate_rollout_log,
@@ -357,7 +405,7 @@ def _roll_out(
 
     registry = registry_writer(settings)
     plan = rollout_plan(policy)
-    moments = _rollout_moments(policy, plan)
+    moments = _rollout_moments(policy, plan, clock.build)
     # The serving platform's log of the rollout: version 1, the team's earlier
     # scorer, serves production beside version 2 (see governance.demo.serving).
     log = write_rollout_log(
@@ -373,6 +421,7 @@ def _roll_out(
     )
     previous = None
     for target, (_, _, moment) in zip(plan, moments, strict=True):
+        clock.to(moment - timedelta(minutes=5))
         if previous in ("shadow", "canary"):
             compute_serving_evidence(
                 engine,
@@ -383,6 +432,7 @@ def _roll_out(
                 baseline_version="1" if previous == "shadow" else None,
                 now=moment - timedelta(minutes=5),
             )
+        clock.to(moment)
         advance_rollout(
             engine,
             actor_id=ids["priya"],
@@ -395,6 +445,7 @@ def _roll_out(
             note=f"{target.label} healthy; moving on.",
         )
         previous = target.step
+    clock.at(PRODUCTION_DAYS_BEFORE - 0.1)
     for item, who in (
         ("monitoring_active", "priya"),
         ("alerts_configured", "priya"),
@@ -406,11 +457,16 @@ def _roll_out(
 
 
 def _rollout_moments(
-    policy: Policy, plan: tuple[RolloutTarget, ...]
+    policy: Policy, plan: tuple[RolloutTarget, ...], build: datetime
 ) -> list[tuple[str, int | None, datetime]]:
-    """When each step is taken: a day apart, the policy's minimum after shadow."""
+    """When each step is taken: a day apart, the policy's minimum after shadow.
+
+    The last step, production, is taken `PRODUCTION_DAYS_BEFORE` the build.
+    """
     shadow_days = policy.deployment.shadow_min_days
-    moment = datetime.now(UTC) - timedelta(days=shadow_days + len(plan))
+    moment = build - timedelta(
+        days=PRODUCTION_DAYS_BEFORE + shadow_days + len(plan) - 1
+    )
     moments = []
     previous = None
     for target in plan:

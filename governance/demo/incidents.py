@@ -55,7 +55,8 @@ def seed_incidents(settings: Settings, engine: Engine, policy: Policy) -> str:
     version_id = find_version_id(engine, MODEL, "2")
     now = datetime.now(UTC)
 
-    bias = _bias_incident(engine, policy, version_id, now - timedelta(days=9))
+    # Version 2 reached production six days before the build (demo.history).
+    bias = _bias_incident(engine, policy, version_id, now - timedelta(days=5))
     performance = _performance_incident(
         engine, policy, version_id, now - timedelta(hours=20)
     )

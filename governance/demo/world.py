@@ -11,7 +11,7 @@ import logging
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,12 +21,13 @@ from sqlmodel import select
 from governance.access import SYSTEM_USER_ID, add_user, stable_user_id
 from governance.audit import unit_of_work
 from governance.bootstrap import prepare_store
+from governance.demo._clock import DemoClock
 from governance.errors import ConflictError, InvalidInputError
 from governance.policy import Policy
 from governance.registration import RegistrationRequest, register_model
 from governance.settings import Settings
 from governance.store import drop_store, read_session
-from governance.tables import AuditEvent, GovernedModel, User
+from governance.tables import AuditEvent, GovernedModel, User, records_dated
 
 if TYPE_CHECKING:
     from governance.demo.training import DemoVersion
@@ -65,6 +66,16 @@ DEMO_OWNER = "layla"
 DEMO_REGISTRAR = "omar"
 
 
+def data_end(today: date) -> date:
+    """The first day after the demo's data: the first of the previous month.
+
+    The data ends before the sign-off history the demo dates over the last four
+    weeks begins, so every assessment in it judges data already collected.
+    """
+    first = today.replace(day=1)
+    return (first - timedelta(days=1)).replace(day=1)
+
+
 def demo_is_built(engine: Engine) -> bool:
     """Whether a complete demo build was recorded in this store."""
     with read_session(engine) as session:
@@ -96,7 +107,8 @@ def build_demo(
 
     from governance.demo.training import train_demo_models
 
-    end = end or datetime.now(UTC).date().replace(day=1)
+    clock = DemoClock()
+    end = end or data_end(clock.build.date())
     versions = train_demo_models(
         tracking_uri=settings.mlflow_tracking_uri,
         data_dir=settings.home / "demo",
@@ -104,13 +116,15 @@ def build_demo(
         end=end,
     )
     trained = time.perf_counter()
-    for item in versions:
-        _register(settings, engine, policy, item)
+    from governance.demo.history import REGISTERED_DAYS_BEFORE, seed_history
+
+    clock.at(REGISTERED_DAYS_BEFORE)
+    with records_dated(clock):
+        for item in versions:
+            _register(settings, engine, policy, item)
     registered = time.perf_counter()
 
-    from governance.demo.history import seed_history
-
-    history = seed_history(settings, engine, policy)
+    history = seed_history(settings, engine, policy, clock)
     operated = time.perf_counter()
     from governance.demo.incidents import seed_incidents
     from governance.demo.production import seed_production

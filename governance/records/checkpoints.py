@@ -47,7 +47,7 @@ from governance.audit import (
 from governance.errors import ConflictError, InvalidInputError, StoreUnavailableError
 from governance.settings import Settings
 from governance.store import read_session
-from governance.tables import AuditEvent, utc_now
+from governance.tables import AuditEvent, wall_clock
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ def write_checkpoint(settings: Settings, engine: Engine) -> Checkpoint:
             "the database holds: the log was changed. Run `python -m governance "
             "audit verify` and investigate before writing new checkpoints."
         )
-    checkpoint = Checkpoint(seq, head_hash, format_time(utc_now()), signature="")
+    checkpoint = Checkpoint(seq, head_hash, format_time(wall_clock()), signature="")
     signature = sign_document(key, checkpoint.document())
     checkpoint = dataclasses.replace(checkpoint, signature=signature, path=path)
     _write_atomically(path, {**checkpoint.document(), "signature": signature})

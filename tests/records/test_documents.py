@@ -33,6 +33,7 @@ from governance.workflow import (
     reject_request,
     request_approval,
 )
+from governance.workflow_tables import ApprovalRequest
 from tests.workflow.conftest import REQUEST, register, walk_to_approval
 
 REJECTION = "The nationality disparity needs mitigating first."
@@ -373,13 +374,25 @@ def test_the_demos_approved_and_rejected_versions(assessed_demo):
         risk = build_document(
             engine, policy, version_id=ids["3"], kind="risk_assessment_report"
         )
-        today = datetime.now(UTC).date()
-        report = build_report(
-            engine,
-            policy,
-            kind="monthly_compliance",
-            period=period_of("monthly", None, today=today),
-        )
+        # The monthly report of the month each decision closed in counts it.
+        with read_session(engine) as session:
+            closed = {
+                row.model_version_id: row.closed_at
+                for row in session.exec(select(ApprovalRequest))
+            }
+        reports = {
+            version: build_report(
+                engine,
+                policy,
+                kind="monthly_compliance",
+                period=period_of(
+                    "monthly",
+                    f"{closed[ids[version]]:%Y-%m}",
+                    today=datetime.now(UTC).date(),
+                ),
+            )
+            for version in ("2", "3")
+        }
     finally:
         engine.dispose()
 
@@ -393,10 +406,10 @@ def test_the_demos_approved_and_rejected_versions(assessed_demo):
     ]
     assert "not met" in parity
     assert ("lead-scoring", "2", "production") in {
-        (row.model, row.version, row.stage) for row in report.checklists
+        (row.model, row.version, row.stage) for row in reports["2"].checklists
     }
-    assert report.approvals.approved >= 1
-    assert report.approvals.rejected >= 1
+    assert reports["2"].approvals.approved >= 1
+    assert reports["3"].approvals.rejected >= 1
 
 
 def test_approval_record_of_a_pending_request_says_who_is_awaited(

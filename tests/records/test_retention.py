@@ -58,7 +58,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     moving = Clock()
-    monkeypatch.setattr(governance.audit, "utc_now", moving)
+    monkeypatch.setattr(governance.audit, "wall_clock", moving)
     monkeypatch.setattr(retention_module, "utc_now", moving)
     return moving
 
