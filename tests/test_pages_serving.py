@@ -55,11 +55,11 @@ def test_the_serving_page_says_when_there_is_no_evidence(app_store, in_shadow):
     )
 
 
-def test_the_serving_page_shows_evidence_with_its_charts(
-    app_store, in_shadow, tmp_path
-):
+@pytest.fixture
+def shadow_evidence(app_store, in_shadow, tmp_path):
+    """Passing shadow evidence of lead-scoring 1; returns its id."""
     engine, policy = app_store
-    evidence_id = record_passing_evidence(
+    return record_passing_evidence(
         engine,
         DEMO["engineer"],
         policy,
@@ -69,6 +69,13 @@ def test_the_serving_page_shows_evidence_with_its_charts(
         start=SHADOW_AT,
         end=NOW - dt.timedelta(hours=1),
     )
+
+
+def test_the_serving_page_shows_evidence_with_its_charts(
+    app_store, in_shadow, shadow_evidence
+):
+    engine, _ = app_store
+    evidence_id = shadow_evidence
 
     app = open_view(SERVING, version="1")
 
@@ -89,19 +96,9 @@ def test_the_serving_page_shows_evidence_with_its_charts(
 
 
 def test_the_serving_page_opens_on_the_newest_version_with_evidence(
-    app_store, in_shadow, tmp_path
+    app_store, shadow_evidence
 ):
     engine, policy = app_store
-    record_passing_evidence(
-        engine,
-        DEMO["engineer"],
-        policy,
-        in_shadow,
-        tmp_path,
-        candidate="1",
-        start=SHADOW_AT,
-        end=NOW - dt.timedelta(hours=1),
-    )
     register(engine, DEMO, policy, version="2")
 
     app = open_page("priya", SERVING)

@@ -277,14 +277,19 @@ def test_the_requester_is_not_offered_the_decision(app_store, requested):
     assert [button.key for button in app.button] == []
 
 
-def test_deployment_actions_are_hidden_from_and_refused_to_other_roles(
-    app_store, requested
-):
-    engine, policy = app_store
+@pytest.fixture
+def approved(app_store, requested):
+    """The request approved by the three approvers its risk level needs."""
     for name in ("layla", "daniel", "sofia"):
         app = open_page(name, REVIEW)
         _click(app, "review_approve")
+    return requested
 
+
+def test_deployment_actions_are_hidden_from_and_refused_to_other_roles(
+    app_store, approved
+):
+    engine, policy = app_store
     app = open_page("layla", DEPLOYMENT)
 
     assert "deployment_step" not in [button.key for button in app.button]
@@ -293,18 +298,15 @@ def test_deployment_actions_are_hidden_from_and_refused_to_other_roles(
             engine,
             actor_id=person("layla"),
             policy=policy,
-            version_id=requested.model_version_id,
+            version_id=approved.model_version_id,
             step="staging",
         )
 
 
 def test_deployment_opens_on_the_approved_version_not_a_newer_draft(
-    app_store, requested
+    app_store, approved
 ):
     engine, policy = app_store
-    for name in ("layla", "daniel", "sofia"):
-        app = open_page(name, REVIEW)
-        _click(app, "review_approve")
     register(engine, DEMO, policy, version="2")
 
     app = open_page("priya", DEPLOYMENT)
