@@ -17,6 +17,7 @@ from governance.workflow import (
     rollout_status,
     tick_post_deployment,
 )
+from governance.workflow.checklists import ROLLOUT_STAGES
 from governance.workflow.rollout import shadow_overstay_of
 from ui.context import acting_person, store
 from ui.selection import choose_version
@@ -33,7 +34,7 @@ chosen = choose_version(
     worth_showing=lambda model: [
         row.version
         for row in list_versions(engine, model)
-        if row.stage in ("deployment", "production")
+        if row.stage in ROLLOUT_STAGES
     ],
 )
 if chosen is None:
@@ -99,7 +100,7 @@ if row.stage == "deployment" and taken < len(plan) and may(person, "rollout.step
             f"{name} version {row.version}: {target.label} recorded.",
         )
 
-if row.stage in ("deployment", "production"):
+if row.stage in ROLLOUT_STAGES:
     st.subheader("Post-deployment checklist")
     items = post_deployment_checklist(engine, row.id)
     checklist_table(items, names, key="deployment_post")
